@@ -1,0 +1,1 @@
+"""Causeway's own state: SQLAlchemy tables, engines and Alembic migrations."""
