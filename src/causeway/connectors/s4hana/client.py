@@ -1,0 +1,183 @@
+"""S/4HANA OData v2 on the wire: basic auth, the CSRF token dance, `d.results` and `__next`.
+
+A modifying request needs a CSRF token fetched with `x-csrf-token: Fetch` in the same
+session (cookies). Tokens expire; a 403 that says `x-csrf-token: Required` means fetch a
+new one and send the request once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr
+
+from causeway.connectors.errors import FatalError, RetryableError
+from causeway.connectors.s4hana.errors import SYSTEM, classify
+
+ODATA_ROOT = "/sap/opu/odata/sap"
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "MERGE", "DELETE"})
+
+
+class S4Settings(BaseModel):
+    """Where and how to reach an S/4HANA system (or the ERP sandbox)."""
+
+    base_url: str
+    username: str
+    password: SecretStr
+    sap_client: str = "100"
+    timeout_s: float = 30.0
+    ca_bundle: Path | None = None
+    page_size: int = Field(1000, ge=1, le=5000, description="$top per request")
+
+
+class S4Client:
+    """An authenticated OData session with CSRF handling; safe to share between tasks."""
+
+    def __init__(self, settings: S4Settings, transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        verify: ssl.SSLContext | bool = True
+        if settings.ca_bundle is not None:
+            verify = ssl.create_default_context(cafile=str(settings.ca_bundle))
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url.rstrip("/"),
+            auth=httpx.BasicAuth(settings.username, settings.password.get_secret_value()),
+            params={"sap-client": settings.sap_client},
+            timeout=settings.timeout_s,
+            verify=verify,
+            transport=transport,
+        )
+        self._csrf: dict[str, str] = {}
+        self._csrf_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"S4Client(base_url={self.settings.base_url!r}, user={self.settings.username!r})"
+
+    async def _token(self, service: str, stale: str | None = None) -> str:
+        async with self._csrf_lock:
+            current = self._csrf.get(service)
+            if current is None or current == stale:
+                response = await self._send(
+                    "GET", f"{ODATA_ROOT}/{service}/", headers={"x-csrf-token": "Fetch"}
+                )
+                if response.status_code >= 300:
+                    raise classify(response.status_code, _json(response), headers=response.headers)
+                token = response.headers.get("x-csrf-token")
+                if not token or token.lower() == "required":
+                    raise FatalError("the service handed out no CSRF token", system=SYSTEM)
+                self._csrf[service] = current = token
+            return current
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        object_name: str | None = None,
+        record_id: str | None = None,
+    ) -> httpx.Response:
+        write = method in _WRITE_METHODS
+        try:
+            return await self._http.request(method, url, headers=headers, json=json, params=params)
+        except httpx.TimeoutException:
+            raise RetryableError(
+                "timed out",
+                system=SYSTEM,
+                object_name=object_name,
+                record_id=record_id,
+                ambiguous=write,
+            ) from None
+        except httpx.HTTPError as error:
+            raise RetryableError(
+                f"connection failed: {type(error).__name__}",
+                system=SYSTEM,
+                object_name=object_name,
+                record_id=record_id,
+                ambiguous=write and not isinstance(error, httpx.ConnectError),
+            ) from None
+
+    async def request(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        object_name: str | None = None,
+        record_id: str | None = None,
+    ) -> httpx.Response:
+        """Call `service`; modifying calls carry a CSRF token, refreshed once on rejection."""
+        method = method.upper()
+        url = path if path.startswith("http") else f"{ODATA_ROOT}/{service}/{path.lstrip('/')}"
+        headers = {"Accept": "application/json"}
+        query = {"$format": "json", **(params or {})} if method == "GET" else params
+        token: str | None = None
+        for attempt in (1, 2):
+            if method in _WRITE_METHODS:
+                token = await self._token(service, stale=token if attempt == 2 else None)
+                headers["x-csrf-token"] = token
+            response = await self._send(
+                method,
+                url,
+                headers=headers,
+                json=json,
+                params=query,
+                object_name=object_name,
+                record_id=record_id,
+            )
+            csrf_refused = (
+                response.status_code == 403
+                and response.headers.get("x-csrf-token", "").lower() == "required"
+            )
+            if csrf_refused and attempt == 1:
+                continue
+            if response.status_code < 300:
+                return response
+            raise classify(
+                response.status_code,
+                _json(response),
+                headers=response.headers,
+                object_name=object_name,
+                record_id=record_id,
+                write=method in _WRITE_METHODS,
+            )
+        raise AssertionError("unreachable")
+
+    async def pages(
+        self,
+        service: str,
+        entity_set: str,
+        params: dict[str, str],
+        *,
+        object_name: str | None = None,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Yield result pages of a collection, following the server's `__next` links."""
+        response = await self.request(
+            "GET", service, entity_set, params=params, object_name=object_name
+        )
+        while True:
+            body = response.json().get("d", {})
+            yield list(body.get("results", []))
+            next_link = body.get("__next")
+            if not next_link:
+                return
+            response = await self.request("GET", service, str(next_link), object_name=object_name)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]

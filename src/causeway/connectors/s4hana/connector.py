@@ -1,0 +1,237 @@
+"""S/4HANA as a Causeway connector: change polling on time stamps, retry-safe writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from causeway.connectors.contract import (
+    ChangePage,
+    ObjectSchema,
+    RawRecord,
+    WriteOperation,
+    WriteRequest,
+    WriteResult,
+)
+from causeway.connectors.errors import ConflictError, ConnectorError
+from causeway.connectors.s4hana.catalogue import EntitySpec, spec_for
+from causeway.connectors.s4hana.client import S4Client, S4Settings
+from causeway.connectors.s4hana.errors import SYSTEM
+from causeway.connectors.s4hana.odata import (
+    Filter,
+    any_of,
+    compare,
+    literal,
+    parse_datetime,
+    parse_time,
+)
+from causeway.connectors.watermark import Watermark, advance, settled_until
+
+# Writes go one entity per request: OData v2 has $batch, but one failing change set
+# would hide which record failed; per-record calls keep errors exact.
+MAX_BATCH = 100
+
+
+class S4Connector:
+    """Reads and writes an S/4HANA system through its OData v2 APIs."""
+
+    system = SYSTEM
+    max_batch = MAX_BATCH
+
+    def __init__(
+        self,
+        settings: S4Settings,
+        settle: timedelta = timedelta(seconds=2),
+        client: S4Client | None = None,
+    ) -> None:
+        self.client = client or S4Client(settings)
+        self.settle = settle
+
+    def modified_at(self, spec: EntitySpec, row: dict[str, Any]) -> datetime | None:
+        """When the record last changed, from whichever stamp the entity set carries."""
+        if spec.changed_at is not None:
+            return parse_datetime(row.get(spec.changed_at))
+        stamps = [_date_time(row, pair) for pair in (spec.changed_on, spec.created_on) if pair]
+        present = [stamp for stamp in stamps if stamp is not None]
+        return max(present) if present else None
+
+    def _record(self, spec: EntitySpec, row: dict[str, Any]) -> RawRecord:
+        fields = {name: value for name, value in row.items() if name != "__metadata"}
+        return RawRecord(
+            system=SYSTEM,
+            object_name=spec.entity_set,
+            id=str(row[spec.key]),
+            fields=fields,
+            modified_at=self.modified_at(spec, row),
+        )
+
+    def _change_filter(self, spec: EntitySpec, watermark: Watermark | None) -> Filter | None:
+        if watermark is None:
+            return None
+        if spec.changed_at is not None:
+            return compare(spec.changed_at, "ge", watermark.modified_at)
+        # Day granularity on the server; exact (time, key) ordering is applied here.
+        day = watermark.modified_at.astimezone(UTC).replace(tzinfo=None, hour=0, minute=0)
+        day = day.replace(second=0, microsecond=0)
+        pairs = [pair for pair in (spec.changed_on, spec.created_on) if pair]
+        return any_of_filters([compare(pair[0], "ge", day) for pair in pairs])
+
+    async def changes(self, object_name: str, cursor: str | None, limit: int) -> ChangePage:
+        """Records changed after the cursor, oldest first, up to the settle horizon."""
+        spec = spec_for(object_name)
+        watermark = Watermark.decode(cursor)
+        horizon = settled_until(datetime.now(UTC), self.settle)
+        params: dict[str, str] = {}
+        condition = self._change_filter(spec, watermark)
+        if condition is not None:
+            params["$filter"] = condition.text
+        if spec.changed_at is not None:
+            params["$orderby"] = f"{spec.changed_at} asc,{spec.key} asc"
+        if spec.expand:
+            params["$expand"] = ",".join(spec.expand)
+        fresh: list[RawRecord] = []
+        async for page in self.client.pages(spec.service, spec.entity_set, params):
+            for row in page:
+                record = self._record(spec, row)
+                moment = record.modified_at
+                if moment is None or moment > horizon:
+                    continue
+                if watermark is None or watermark.precedes(moment, record.id):
+                    fresh.append(record)
+            if spec.changed_at is not None and len(fresh) >= limit:
+                break
+        fresh.sort(key=lambda record: (record.modified_at or horizon, record.id))
+        handed_out = fresh[:limit]
+        latest = advance(watermark, handed_out)
+        return ChangePage(
+            records=handed_out,
+            cursor=latest.encode() if latest else (cursor or ""),
+            more=len(fresh) > limit,
+        )
+
+    async def read(self, object_name: str, ids: Sequence[str]) -> list[RawRecord]:
+        """Current state of records by key."""
+        spec = spec_for(object_name)
+        found: list[RawRecord] = []
+        for start in range(0, len(ids), 40):
+            chunk = list(ids[start : start + 40])
+            params = {"$filter": any_of(spec.key, chunk).text}
+            if spec.expand:
+                params["$expand"] = ",".join(spec.expand)
+            async for page in self.client.pages(spec.service, spec.entity_set, params):
+                found.extend(self._record(spec, row) for row in page)
+        return found
+
+    async def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """Apply each write; a create is preceded by a lookup of its reference."""
+        results = []
+        for request in requests:
+            try:
+                results.append(await self._write_one(request))
+            except ConnectorError as error:
+                results.append(WriteResult(request, error=error))
+        return results
+
+    async def _write_one(self, request: WriteRequest) -> WriteResult:
+        spec = spec_for(request.object_name)
+        record_id = request.key.describe()
+        if request.operation is WriteOperation.DELETE:
+            await self.client.request(
+                "DELETE",
+                spec.service,
+                _entity_path(spec, _system_id(request)),
+                object_name=spec.entity_set,
+                record_id=record_id,
+            )
+            return WriteResult(request, system_id=request.key.system_id)
+        system_id = request.key.system_id
+        if system_id is None:
+            system_id = await self._find_by_reference(spec, request)
+        if system_id is None:
+            body = dict(request.fields)
+            if request.key.external_field is not None:
+                body[request.key.external_field] = request.key.external_value
+            response = await self.client.request(
+                "POST",
+                spec.service,
+                spec.entity_set,
+                json=body,
+                object_name=spec.entity_set,
+                record_id=record_id,
+            )
+            created = response.json()["d"]
+            return WriteResult(request, system_id=str(created[spec.key]), created=True)
+        update = {
+            name: value for name, value in request.fields.items() if not name.startswith("to_")
+        }
+        await self.client.request(
+            "PATCH",
+            spec.service,
+            _entity_path(spec, system_id),
+            json=update,
+            object_name=spec.entity_set,
+            record_id=record_id,
+        )
+        return WriteResult(request, system_id=system_id)
+
+    async def _find_by_reference(self, spec: EntitySpec, request: WriteRequest) -> str | None:
+        field, value = request.key.external_field, request.key.external_value
+        if field is None or value is None:
+            return None
+        params = {"$filter": compare(field, "eq", value).text, "$select": spec.key}
+        keys: list[str] = []
+        async for page in self.client.pages(spec.service, spec.entity_set, params):
+            keys.extend(str(row[spec.key]) for row in page)
+        if len(keys) > 1:
+            raise ConflictError(
+                f"{len(keys)} records carry the reference: {', '.join(keys[:5])}",
+                system=SYSTEM,
+                object_name=spec.entity_set,
+                record_id=request.key.describe(),
+                field=field,
+            )
+        return keys[0] if keys else None
+
+    async def describe(self, object_name: str) -> ObjectSchema:
+        """The entity set as the catalogue knows it (the service's $metadata has the rest)."""
+        spec = spec_for(object_name)
+        fields = {spec.key: "Edm.String"}
+        if spec.reference:
+            fields[spec.reference] = "Edm.String"
+        return ObjectSchema(
+            name=spec.entity_set,
+            fields=fields,
+            key_fields=(spec.key,),
+            external_id_fields=(spec.reference,) if spec.reference else (),
+        )
+
+    async def aclose(self) -> None:
+        """Close the client."""
+        await self.client.aclose()
+
+
+def any_of_filters(filters: list[Filter]) -> Filter:
+    """Join filters with `or`."""
+    combined = filters[0]
+    for extra in filters[1:]:
+        combined = combined | extra
+    return combined
+
+
+def _date_time(row: dict[str, Any], pair: tuple[str, str]) -> datetime | None:
+    day = parse_datetime(row.get(pair[0]))
+    if day is None:
+        return None
+    clock = parse_time(row.get(pair[1])) or time(0, 0)
+    return datetime.combine(day.date(), clock, tzinfo=UTC)
+
+
+def _system_id(request: WriteRequest) -> str:
+    if request.key.system_id is None:
+        raise ValueError(f"{request.object_name} {request.key.describe()}: needs a system id")
+    return request.key.system_id
+
+
+def _entity_path(spec: EntitySpec, key: str) -> str:
+    return f"{spec.entity_set}({literal(key)})"
