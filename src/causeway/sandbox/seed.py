@@ -208,18 +208,32 @@ def respell_street(street: str) -> str:
     return street
 
 
+def typo(text: str, rng: random.Random) -> str:
+    """One slip of the keyboard: two neighbouring letters swapped."""
+    positions = [i for i in range(len(text) - 1) if text[i].isalpha() and text[i + 1].isalpha()]
+    if not positions:
+        return text
+    i = rng.choice(positions)
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+
+
 def _erp_view(company: SeedCompany, rng: random.Random) -> SeedCompany:
+    # What a second clerk does to the same company: other spellings always, and now and
+    # then a typo, no phone number, or no postal code.
     digits = re.sub(r"\D", "", company.phone)
+    phone = f"+{digits}" if digits else company.phone
+    name = respell_name(company.name, rng)
+    if rng.random() < 0.1:
+        name = typo(name, rng)
+    if rng.random() < 0.2:
+        phone = ""
     address = company.address.model_copy(
-        update={"street": respell_street(company.address.street), "city": company.address.city}
-    )
-    return company.model_copy(
         update={
-            "name": respell_name(company.name, rng),
-            "address": address,
-            "phone": f"+{digits}" if digits else company.phone,
+            "street": respell_street(company.address.street),
+            "postal_code": "" if rng.random() < 0.1 else company.address.postal_code,
         }
     )
+    return company.model_copy(update={"name": name, "address": address, "phone": phone})
 
 
 def _product(rng: random.Random, index: int, currency: str) -> SeedProduct:

@@ -29,7 +29,7 @@ def test_shared_customers_are_spelled_differently_but_are_the_same_company() -> 
         original = crm[erp.key]
         assert erp.name != original.name
         assert erp.tax_id == original.tax_id
-        assert erp.address.postal_code == original.address.postal_code
+        assert erp.address.postal_code in (original.address.postal_code, "")
 
 
 def test_records_are_plausible() -> None:
