@@ -1,0 +1,1 @@
+"""Integration tests of the connectors against real or sandbox systems."""

@@ -1,0 +1,1 @@
+"""Tryton connector tests against a real trytond."""
