@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from causeway.sandbox.cli import app as sandbox_app
@@ -13,6 +16,58 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+
+
+@app.command()
+def demo(
+    accounts: Annotated[int, typer.Option(help="CRM accounts to seed.", min=1)] = 200,
+    products: Annotated[int, typer.Option(help="Products to seed.", min=1)] = 50,
+    serve: Annotated[
+        bool, typer.Option(help="Keep the sandboxes running after the walkthrough.")
+    ] = True,
+) -> None:
+    """Run the embedded demo: seeded sandboxes read through Causeway's connectors."""
+    from causeway.demo import run_demo
+
+    run_demo(accounts=accounts, products=products, serve=serve)
+
+
+schema_app = typer.Typer(help="Canonical object schemas.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("export")
+def schema_export(
+    folder: Annotated[Path, typer.Argument(help="Where to write the JSON Schemas.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write one JSON Schema per canonical object and version, for editors and partners."""
+    from causeway.canonical.schemas import export_schemas
+
+    for path in export_schemas(folder):
+        typer.echo(str(path))
+
+
+@app.command()
+def validate(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Mapping folder to check (default: the shipped mappings)."),
+    ] = None,
+) -> None:
+    """Check a whole mapping configuration; every problem names file, line and field."""
+    from causeway.mapping.loader import shipped_mappings_folder
+    from causeway.mapping.validate import validate_configuration
+
+    target = folder or shipped_mappings_folder()
+    issues = validate_configuration(target)
+    for issue in issues:
+        typer.echo(f"{issue.severity}: {issue.describe()}")
+    errors = [issue for issue in issues if issue.severity == "error"]
+    typer.echo(f"{target}: {len(errors)} errors, {len(issues) - len(errors)} warnings")
+    if errors:
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -33,3 +33,46 @@ def test_bad_option_is_named() -> None:
     result = runner.invoke(app, ["sandbox", "seed", "--overlap", "3"])
     assert result.exit_code != 0
     assert "overlap" in result.output
+
+
+def test_schema_export_writes_every_canonical_object(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "export", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert "customer.v1.schema.json" in names
+    assert "sales_order.v1.schema.json" in names
+    schema = json.loads((tmp_path / "customer.v1.schema.json").read_text())
+    assert "party" in schema["properties"]
+
+
+def test_validate_the_shipped_mappings() -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert " 0 errors" in result.stdout
+
+
+def test_validate_names_file_line_and_field(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(
+        "version: 1\nsystem: crm\nobject: Account\ncanonical: customer\nkey: Id\n"
+        "inbound:\n  fields:\n    party.nmae: Name\n"
+    )
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "broken.yaml:8" in result.stdout
+    assert "party.nmae" in result.stdout
+
+
+def test_demo_reads_both_sandboxes_through_the_connectors() -> None:
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--accounts", "20", "--products", "5"], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    rows = {
+        line.split("│")[2].strip(): line.split("│")[3].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") >= 4 and ("salesforce" in line or "s4hana" in line)
+    }
+    assert rows["Account"] == "20"
+    assert rows["Product2"] == "5"
+    assert rows["A_BusinessPartner"] == "20"
+    assert rows["A_Product"] == "5"

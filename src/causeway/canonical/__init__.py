@@ -1,1 +1,1 @@
-"""Causeway canonical layer."""
+"""Canonical business objects and their versioned JSON Schemas."""

@@ -44,8 +44,12 @@ def serve_in_thread(
     port: int = 0,
     tls: TlsFiles | None = None,
     startup_timeout: float = 20.0,
+    date_header: bool = True,
 ) -> RunningServer:
-    """Start `app` and return once it listens; port 0 picks a free port."""
+    """Start `app` and return once it listens; port 0 picks a free port.
+
+    `date_header=False` leaves the `Date` header to the app (the ERP's business clock).
+    """
     config = uvicorn.Config(
         app,
         host=host,
@@ -56,6 +60,7 @@ def serve_in_thread(
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
         timeout_graceful_shutdown=2,
+        date_header=date_header,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"sandbox-{host}:{port}", daemon=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ class S4Client:
             transport=transport,
         )
         self._csrf: dict[str, str] = {}
+        self._clock_offset = timedelta(0)
         self._csrf_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -85,7 +88,11 @@ class S4Client:
     ) -> httpx.Response:
         write = method in _WRITE_METHODS
         try:
-            return await self._http.request(method, url, headers=headers, json=json, params=params)
+            response = await self._http.request(
+                method, url, headers=headers, json=json, params=params
+            )
+            self._note_server_clock(response)
+            return response
         except httpx.TimeoutException:
             raise RetryableError(
                 "timed out",
@@ -102,6 +109,21 @@ class S4Client:
                 record_id=record_id,
                 ambiguous=write and not isinstance(error, httpx.ConnectError),
             ) from None
+
+    def _note_server_clock(self, response: httpx.Response) -> None:
+        stamp = response.headers.get("date")
+        if not stamp:
+            return
+        try:
+            server = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError):
+            return
+        # The header has whole seconds: the offset errs on the early side, which is safe.
+        self._clock_offset = server - datetime.now(UTC)
+
+    def server_now(self) -> datetime:
+        """The system's "now": change stamps are compared with its clock, not ours."""
+        return datetime.now(UTC) + self._clock_offset
 
     async def request(
         self,

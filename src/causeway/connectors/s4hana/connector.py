@@ -28,6 +28,8 @@ from causeway.connectors.s4hana.odata import (
 )
 from causeway.connectors.watermark import Watermark, advance, settled_until
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 # Writes go one entity per request: OData v2 has $batch, but one failing change set
 # would hide which record failed; per-record calls keep errors exact.
 MAX_BATCH = 100
@@ -81,7 +83,6 @@ class S4Connector:
         """Records changed after the cursor, oldest first, up to the settle horizon."""
         spec = spec_for(object_name)
         watermark = Watermark.decode(cursor)
-        horizon = settled_until(datetime.now(UTC), self.settle)
         params: dict[str, str] = {}
         condition = self._change_filter(spec, watermark)
         if condition is not None:
@@ -91,17 +92,26 @@ class S4Connector:
         if spec.expand:
             params["$expand"] = ",".join(spec.expand)
         fresh: list[RawRecord] = []
+        horizon: datetime | None = None
         async for page in self.client.pages(spec.service, spec.entity_set, params):
+            if horizon is None:
+                # Taken after the first answer, from the server's clock.
+                horizon = settled_until(self.client.server_now(), self.settle)
             for row in page:
                 record = self._record(spec, row)
                 moment = record.modified_at
-                if moment is None or moment > horizon:
+                if moment is None:
+                    # Never stamped (loaded by migration): only a full read hands it out.
+                    if watermark is None:
+                        fresh.append(record)
+                    continue
+                if moment > horizon:
                     continue
                 if watermark is None or watermark.precedes(moment, record.id):
                     fresh.append(record)
             if spec.changed_at is not None and len(fresh) >= limit:
                 break
-        fresh.sort(key=lambda record: (record.modified_at or horizon, record.id))
+        fresh.sort(key=lambda record: (record.modified_at or _EPOCH, record.id))
         handed_out = fresh[:limit]
         latest = advance(watermark, handed_out)
         return ChangePage(

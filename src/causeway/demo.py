@@ -1,0 +1,135 @@
+"""The embedded demo: seeded sandboxes, read through Causeway's own connectors.
+
+One process, no servers to install: both sandboxes start on loopback ports, and the
+Salesforce and S/4HANA connectors read what each side holds, the way a sync would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from causeway.connectors.contract import Connector
+from causeway.connectors.s4hana.client import S4Settings
+from causeway.connectors.s4hana.connector import S4Connector
+from causeway.connectors.salesforce.client import SalesforceSettings
+from causeway.connectors.salesforce.connector import SalesforceConnector
+from causeway.sandbox.launch import RunningSandboxes, start_both
+from causeway.sandbox.seed import SeedConfig, generate
+
+
+@dataclass(frozen=True)
+class ObjectCount:
+    """How many records one system object holds, with one example."""
+
+    system: str
+    object_name: str
+    records: int
+    example: str
+
+
+def connectors_for(running: RunningSandboxes) -> tuple[SalesforceConnector, S4Connector]:
+    """Connectors configured against the running sandboxes."""
+    if not (running.crm and running.crm_settings and running.tls):
+        raise RuntimeError("the CRM sandbox is not running")
+    if not (running.erp and running.erp_settings):
+        raise RuntimeError("the ERP sandbox is not running")
+    crm = running.crm_settings
+    salesforce = SalesforceConnector(
+        SalesforceSettings(
+            login_url=running.crm.url,
+            client_id=crm.client_id,
+            client_secret=SecretStr(crm.client_secret),
+            ca_bundle=running.tls.cert,
+        ),
+        fields={"Account": ("Name", "BillingCountryCode"), "Product2": ("Name", "ProductCode")},
+    )
+    erp = running.erp_settings
+    s4 = S4Connector(
+        S4Settings(
+            base_url=running.erp.url,
+            username=erp.username,
+            password=SecretStr(erp.password),
+            sap_client=erp.sap_client,
+        )
+    )
+    return salesforce, s4
+
+
+async def count_all(connector: Connector, object_name: str, label: str) -> ObjectCount:
+    """Read every record through the change feed from the beginning, as an initial load does."""
+    cursor: str | None = None
+    total = 0
+    example = ""
+    while True:
+        page = await connector.changes(object_name, cursor, limit=2000)
+        if page.records and not example:
+            example = str(page.records[0].fields.get(label, page.records[0].id))
+        total += len(page.records)
+        cursor = page.cursor
+        if not page.more:
+            return ObjectCount(connector.system, object_name, total, example)
+
+
+async def survey(running: RunningSandboxes) -> list[ObjectCount]:
+    """What both systems hold, read through the connectors."""
+    salesforce, s4 = connectors_for(running)
+    try:
+        return [
+            await count_all(salesforce, "Account", "Name"),
+            await count_all(salesforce, "Product2", "Name"),
+            await count_all(s4, "A_BusinessPartner", "BusinessPartnerFullName"),
+            await count_all(s4, "A_Product", "Product"),
+        ]
+    finally:
+        await salesforce.aclose()
+        await s4.aclose()
+
+
+def run_demo(
+    accounts: int = 200,
+    products: int = 50,
+    serve: bool = True,
+    state_dir: Path = Path("var/demo"),
+    console: Console | None = None,
+) -> list[ObjectCount]:
+    """Start the seeded sandboxes, show what they hold, and keep serving until Ctrl+C."""
+    out = console or Console()
+    universe = generate(SeedConfig(accounts=accounts, products=products))
+    out.print(
+        f"Seeding {accounts} CRM accounts, {len(universe.erp_customers)} ERP customers "
+        f"({len(universe.pairs())} known to both, spelled differently), {products} products."
+    )
+    running = start_both(universe, state_dir)
+    try:
+        # The connectors poll up to a settle horizon a moment behind "now".
+        time.sleep(2.5)
+        counts = asyncio.run(survey(running))
+        table = Table(title="Read through Causeway's connectors")
+        for column in ("system", "object", "records", "example"):
+            table.add_column(column)
+        for count in counts:
+            table.add_row(count.system, count.object_name, str(count.records), count.example)
+        out.print(table)
+        access = Table(title="Reach the sandboxes")
+        for column in ("sandbox", "what", "value"):
+            access.add_column(column)
+        for row in running.describe():
+            access.add_row(*row)
+        out.print(access)
+        if serve:
+            out.print("The sandboxes keep serving; press Ctrl+C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                out.print("stopping")
+        return counts
+    finally:
+        running.stop()

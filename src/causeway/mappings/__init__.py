@@ -1,0 +1,1 @@
+"""Mappings shipped with Causeway: `<system>/<object>.<canonical>.yaml`, loaded as package data."""

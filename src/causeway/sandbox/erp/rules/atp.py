@@ -1,0 +1,54 @@
+"""Available-to-promise: confirm order quantities against plant stock not yet promised.
+
+Free stock = unrestricted stock of the product at the plant minus quantities already confirmed
+to other orders and not yet delivered. An item beyond free stock is confirmed only in part;
+its remainder is confirmed later, when stock is replenished, and delivered then.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from causeway.sandbox.erp.services import product, sales_order
+from causeway.sandbox.erp.store import Store
+
+ZERO = Decimal(0)
+
+
+def plant_stock(store: Store, material: str, plant: str) -> Decimal:
+    """Unrestricted stock of `material` at `plant` (zero if the plant is not maintained)."""
+    record = store.get(product.PRODUCT_PLANT, (material, plant))
+    if record is None:
+        return ZERO
+    stock: Decimal = record.get("YY1_UnrestrictedStockQuantity") or ZERO
+    return stock
+
+
+def promised(store: Store, material: str, plant: str, exclude_order: str | None = None) -> Decimal:
+    """Quantity of `material` at `plant` confirmed to orders but not yet delivered."""
+    total = ZERO
+    items = store.find(
+        sales_order.SALES_ORDER_ITEM,
+        {"Material": material, "ProductionPlant": plant},
+        {"DeliveryStatus": "C"},
+    )
+    for item in items:
+        if item["SalesOrder"] == exclude_order:
+            continue
+        for line in store.scan(sales_order.SCHEDULE_LINE, lead=item["SalesOrder"]):
+            if line["SalesOrderItem"] == item["SalesOrderItem"]:
+                total += line.get("OpenConfdDelivQtyInOrdQtyUnit") or ZERO
+    return total
+
+
+def free_stock(
+    store: Store, material: str, plant: str, exclude_order: str | None = None
+) -> Decimal:
+    """Stock that can still be promised (never negative)."""
+    free = plant_stock(store, material, plant) - promised(store, material, plant, exclude_order)
+    return max(free, ZERO)
+
+
+def confirmable(store: Store, material: str, plant: str, wanted: Decimal) -> Decimal:
+    """How much of `wanted` can be confirmed now."""
+    return min(wanted, free_stock(store, material, plant))

@@ -1,0 +1,129 @@
+"""The S/4HANA connector against the ERP sandbox: changes, CSRF, retry-safe writes, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from causeway.connectors.contract import WriteKey, WriteOperation, WriteRequest
+from causeway.connectors.errors import ErrorClass, FatalError
+from causeway.connectors.s4hana.client import ODATA_ROOT
+from causeway.sandbox.faults import FaultPlan
+from tests.support.sandboxes import Sandboxes
+
+pytestmark = pytest.mark.anyio
+
+
+def partner(reference: str, name: str) -> WriteRequest:
+    return WriteRequest(
+        object_name="A_BusinessPartner",
+        operation=WriteOperation.UPSERT,
+        key=WriteKey(external_field="SearchTerm2", external_value=reference),
+        fields={
+            "BusinessPartnerCategory": "2",
+            "BusinessPartnerGrouping": "BP02",
+            "OrganizationBPName1": name,
+        },
+        idempotency_key=f"{reference}:{name}",
+    )
+
+
+def reference() -> str:
+    return uuid.uuid4().hex[:16].upper()
+
+
+async def test_full_read_of_partners_and_products(sandbox: Sandboxes) -> None:
+    connector = sandbox.s4()
+    try:
+        await asyncio.sleep(1.1)  # partner stamps have whole seconds: let the seed settle
+        partners = await connector.changes("A_BusinessPartner", None, 5000)
+        assert len(partners.records) >= len(sandbox.universe.erp_customers)
+        assert len({record.id for record in partners.records}) == len(partners.records)
+        products = await connector.changes("A_Product", None, 5000)
+        assert len(products.records) == len(sandbox.universe.products)
+    finally:
+        await connector.aclose()
+
+
+async def test_create_then_update_by_reference_and_see_both_as_changes(
+    sandbox: Sandboxes,
+) -> None:
+    connector = sandbox.s4()
+    try:
+        start = await connector.changes("A_BusinessPartner", None, 5000)
+        ref = reference()
+        [created] = await connector.write([partner(ref, "Reference Test AG")])
+        assert created.ok, created.error
+        assert created.created
+        await asyncio.sleep(1.1)  # BP change stamps have whole seconds
+        [updated] = await connector.write([partner(ref, "Reference Test AG (new)")])
+        assert updated.ok, updated.error
+        assert not updated.created
+        assert updated.system_id == created.system_id
+        await asyncio.sleep(1.1)
+        later = await connector.changes("A_BusinessPartner", start.cursor, 100)
+        ids = [record.id for record in later.records]
+        assert ids.count(str(created.system_id)) == 1
+        [record] = await connector.read("A_BusinessPartner", [str(created.system_id)])
+        assert record.fields["OrganizationBPName1"] == "Reference Test AG (new)"
+    finally:
+        await connector.aclose()
+
+
+async def test_a_lost_answer_then_retry_creates_one_partner(sandbox: Sandboxes) -> None:
+    connector = sandbox.s4(timeout_s=1.0)
+    ref = reference()
+    try:
+        await connector.changes("A_Product", None, 1)
+        sandbox.set_faults("erp", FaultPlan(ambiguous_write_rate=1.0, ambiguous_delay_s=3))
+        [lost] = await connector.write([partner(ref, "Lost Answer SE")])
+        assert lost.error is not None
+        assert lost.error.ambiguous
+        sandbox.set_faults("erp", FaultPlan())
+        await asyncio.sleep(2.5)
+        [retried] = await connector.write([partner(ref, "Lost Answer SE")])
+        assert retried.ok, retried.error
+        assert not retried.created
+    finally:
+        sandbox.set_faults("erp", FaultPlan())
+        await connector.aclose()
+
+
+async def test_an_expired_csrf_token_is_fetched_again(sandbox: Sandboxes) -> None:
+    connector = sandbox.s4()
+    try:
+        [first] = await connector.write([partner(reference(), "Token One GmbH")])
+        assert first.ok, first.error
+        # Forget the server-side session: the cached token is no longer valid.
+        connector.client._http.cookies.clear()
+        [second] = await connector.write([partner(reference(), "Token Two GmbH")])
+        assert second.ok, second.error
+    finally:
+        await connector.aclose()
+
+
+async def test_invalid_input_names_the_property(sandbox: Sandboxes) -> None:
+    connector = sandbox.s4()
+    try:
+        bad = partner(reference(), "X" * 80)  # OrganizationBPName1 has MaxLength 40
+        [result] = await connector.write([bad])
+        assert result.error is not None
+        assert result.error.error_class is ErrorClass.INVALID
+        assert "OrganizationBPName1" in result.error.describe()
+    finally:
+        await connector.aclose()
+
+
+async def test_wrong_password_is_fatal(sandbox: Sandboxes) -> None:
+    connector = sandbox.s4(password="wrong")
+    try:
+        with pytest.raises(FatalError):
+            await connector.changes("A_BusinessPartner", None, 1)
+    finally:
+        await connector.aclose()
+
+
+def test_odata_root_is_sap_standard() -> None:
+    assert ODATA_ROOT == "/sap/opu/odata/sap"
