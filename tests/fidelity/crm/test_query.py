@@ -9,6 +9,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from causeway.sandbox.crm.app import CrmSettings
+from causeway.sandbox.seed import SeedConfig, generate
 from tests.fidelity.crm.conftest import Sandbox
 
 
@@ -62,12 +63,17 @@ def test_batch_size_header(start_sandbox: Callable[..., Sandbox]) -> None:
 
 
 @pytest.mark.slow
-def test_query_all_of_ten_thousand_accounts(start_sandbox: Callable[..., Sandbox]) -> None:
-    sandbox = start_sandbox()
-    sandbox.add_accounts(10_000)
-    records = sandbox.client().query_all("SELECT Id, Name, CreatedDate FROM Account")["records"]
+def test_query_all_of_ten_thousand_seeded_accounts(start_sandbox: Callable[..., Sandbox]) -> None:
+    universe = generate(SeedConfig(accounts=10_000, products=0, contacts_per_account=0))
+    sandbox = start_sandbox(seed=universe)
+    sf = sandbox.client()
+    first = sf.query("SELECT Id, Name, CreatedDate FROM Account")
+    assert first["totalSize"] == 10_000
+    assert len(first["records"]) == 2000  # one page; the rest behind nextRecordsUrl
+    records = sf.query_all("SELECT Id, Name, CreatedDate FROM Account")["records"]
     assert len(records) == 10_000
     assert len({r["Id"] for r in records}) == 10_000
+    assert {r["Name"] for r in records} == {a.name for a in universe.crm_accounts}
 
 
 def test_query_all_includes_deleted(sf: Salesforce) -> None:
