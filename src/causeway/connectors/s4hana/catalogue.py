@@ -33,7 +33,7 @@ CATALOGUE: dict[str, EntitySpec] = {
             "BusinessPartner",
             changed_on=("LastChangeDate", "LastChangeTime"),
             created_on=("CreationDate", "CreationTime"),
-            expand=("to_BusinessPartnerAddress", "to_Customer"),
+            expand=("to_BusinessPartnerAddress", "to_Customer/to_CustomerSalesArea"),
             reference="SearchTerm2",
         ),
         EntitySpec(

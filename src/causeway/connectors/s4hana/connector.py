@@ -17,6 +17,7 @@ from causeway.connectors.contract import (
 from causeway.connectors.errors import ConflictError, ConnectorError
 from causeway.connectors.s4hana.catalogue import EntitySpec, spec_for
 from causeway.connectors.s4hana.client import S4Client, S4Settings
+from causeway.connectors.s4hana.deep_update import expand_paths, plan_patches
 from causeway.connectors.s4hana.errors import SYSTEM
 from causeway.connectors.s4hana.odata import (
     Filter,
@@ -172,18 +173,33 @@ class S4Connector:
             )
             created = response.json()["d"]
             return WriteResult(request, system_id=str(created[spec.key]), created=True)
-        update = {
-            name: value for name, value in request.fields.items() if not name.startswith("to_")
-        }
-        await self.client.request(
-            "PATCH",
-            spec.service,
-            _entity_path(spec, system_id),
-            json=update,
-            object_name=spec.entity_set,
-            record_id=record_id,
-        )
+        await self._update(spec, system_id, request)
         return WriteResult(request, system_id=system_id)
+
+    async def _update(self, spec: EntitySpec, system_id: str, request: WriteRequest) -> None:
+        """PATCH the entity and each nested entity the payload changes, by its own URI."""
+        path = _entity_path(spec, system_id)
+        params = {}
+        expand = expand_paths(request.fields)
+        if expand:
+            params["$expand"] = ",".join(expand)
+        current = await self.client.request(
+            "GET",
+            spec.service,
+            path,
+            params=params,
+            object_name=spec.entity_set,
+            record_id=system_id,
+        )
+        for patch in plan_patches(request.fields, current.json()["d"], "", system_id):
+            await self.client.request(
+                "PATCH",
+                spec.service,
+                patch.uri,
+                json=patch.fields,
+                object_name=spec.entity_set,
+                record_id=system_id,
+            )
 
     async def _find_by_reference(self, spec: EntitySpec, request: WriteRequest) -> str | None:
         field, value = request.key.external_field, request.key.external_value

@@ -127,3 +127,32 @@ async def test_wrong_password_is_fatal(sandbox: Sandboxes) -> None:
 
 def test_odata_root_is_sap_standard() -> None:
     assert ODATA_ROOT == "/sap/opu/odata/sap"
+
+
+async def test_an_update_reaches_the_address_and_the_sales_area(sandbox: Sandboxes) -> None:
+    connector = sandbox.s4()
+    try:
+        await asyncio.sleep(1.1)
+        [record] = (await connector.changes("A_BusinessPartner", None, 1)).records
+        update = WriteRequest(
+            object_name="A_BusinessPartner",
+            operation=WriteOperation.UPDATE,
+            key=WriteKey(system_id=record.id),
+            fields={
+                "OrganizationBPName1": "Deep Update AG",
+                "to_BusinessPartnerAddress": [{"CityName": "Leipzig", "PostalCode": "04109"}],
+                "to_Customer": {"to_CustomerSalesArea": [{"CustomerPaymentTerms": "NT45"}]},
+            },
+            idempotency_key="deep-update",
+        )
+        [result] = await connector.write([update])
+        assert result.ok, result.error
+        [after] = await connector.read("A_BusinessPartner", [record.id])
+        assert after.fields["OrganizationBPName1"] == "Deep Update AG"
+        address = after.fields["to_BusinessPartnerAddress"]["results"][0]
+        assert (address["CityName"], address["PostalCode"]) == ("Leipzig", "04109")
+        customer = after.fields["to_Customer"]
+        area = customer["to_CustomerSalesArea"]["results"][0]
+        assert area["CustomerPaymentTerms"] == "NT45"
+    finally:
+        await connector.aclose()
