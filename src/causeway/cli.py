@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from causeway.runtime.cli import app as dlq_app
 from causeway.sandbox.cli import app as sandbox_app
+from causeway.store.cli import app as db_app
 
 app = typer.Typer(
     name="causeway",
@@ -16,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(db_app, name="db")
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
@@ -80,4 +84,7 @@ def version() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from causeway.observe.logging import configure_logging
+
+    configure_logging()
     app()

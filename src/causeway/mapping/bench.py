@@ -69,24 +69,45 @@ outbound:
 
 def _flat_record(index: int) -> dict[str, Any]:
     return {
-        "Id": f"B{index:08d}", "CausewayId": f"c-{index}", "Name": f"Company {index}",
-        "Name2": "Sales", "LegalForm": "GmbH", "SearchTerm": f"comp{index}",
-        "Street": "Hauptstrasse", "HouseNumber": str(index % 200 + 1), "PostalCode": "10115",
-        "City": "Berlin", "Region": "BE", "Country": "de", "Phone": "+49 30 1234567",
-        "Email": f"info{index}@example.com", "Website": "https://example.com",
-        "Industry": "Machinery", "Currency": "eur", "CreditLimit": "25000.00",
-        "PaymentTerms": "NT30", "Status": "A",
+        "Id": f"B{index:08d}",
+        "CausewayId": f"c-{index}",
+        "Name": f"Company {index}",
+        "Name2": "Sales",
+        "LegalForm": "GmbH",
+        "SearchTerm": f"comp{index}",
+        "Street": "Hauptstrasse",
+        "HouseNumber": str(index % 200 + 1),
+        "PostalCode": "10115",
+        "City": "Berlin",
+        "Region": "BE",
+        "Country": "de",
+        "Phone": "+49 30 1234567",
+        "Email": f"info{index}@example.com",
+        "Website": "https://example.com",
+        "Industry": "Machinery",
+        "Currency": "eur",
+        "CreditLimit": "25000.00",
+        "PaymentTerms": "NT30",
+        "Status": "A",
     }
 
 
 def _account_record(index: int) -> dict[str, Any]:
     return {
-        "Id": f"001{index:015d}", "Name": f"Company {index}",
-        "BillingStreet": f"Hauptstrasse {index % 200 + 1}", "BillingCity": "Berlin",
-        "BillingPostalCode": "10115", "BillingState": "BE", "BillingCountryCode": "DE",
-        "Phone": "+49 30 1234567", "Website": "https://example.com", "Industry": "Machinery",
-        "CurrencyIsoCode": "EUR", "ERP_Customer_Number__c": f"{index:010d}",
-        "Causeway_Id__c": f"c-{index}", "Credit_Block__c": False,
+        "Id": f"001{index:015d}",
+        "Name": f"Company {index}",
+        "BillingStreet": f"Hauptstrasse {index % 200 + 1}",
+        "BillingCity": "Berlin",
+        "BillingPostalCode": "10115",
+        "BillingState": "BE",
+        "BillingCountryCode": "DE",
+        "Phone": "+49 30 1234567",
+        "Website": "https://example.com",
+        "Industry": "Machinery",
+        "CurrencyIsoCode": "EUR",
+        "ERP_Customer_Number__c": f"{index:010d}",
+        "Causeway_Id__c": f"c-{index}",
+        "Credit_Block__c": False,
         "LastModifiedDate": "2024-05-01T10:00:00.000+0000",
     }
 

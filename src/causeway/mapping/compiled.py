@@ -141,7 +141,9 @@ class CompiledMapping:
         if direction is None:
             raise MissingDirectionError(
                 f"{self.system} {self.object_name} has no {name} mapping",
-                file=self.file, line=None, field=None,
+                file=self.file,
+                line=None,
+                field=None,
             )
         return direction
 

@@ -75,7 +75,11 @@ class _Compiler:
         self.issues: list[MappingIssue] = []
 
     def issue(
-        self, location: Location, field: str | None, message: str, code: str,
+        self,
+        location: Location,
+        field: str | None,
+        message: str,
+        code: str,
         severity: Severity = "error",
     ) -> None:
         self.issues.append(
@@ -151,14 +155,20 @@ class _Compiler:
             return _UNKNOWN
 
     def check_selector(
-        self, model: type[BaseModel], segments: list[str | int], selector: Selector,
-        location: Location, label: str,
+        self,
+        model: type[BaseModel],
+        segments: list[str | int],
+        selector: Selector,
+        location: Location,
+        label: str,
     ) -> None:
         selected = enum_type(field_type(model, [*segments, selector.key]))
         if selected is not None and selector.value not in {str(m.value) for m in selected}:
             self.issue(
-                location, label,
-                f"{selector.value!r} is not a value of {selected.__name__}", "unknown_field",
+                location,
+                label,
+                f"{selector.value!r} is not a value of {selected.__name__}",
+                "unknown_field",
             )
 
     def ruleset(
@@ -179,8 +189,10 @@ class _Compiler:
             for second in rules[index + 1 :]:
                 if first.target.startswith(second.target) or second.target.startswith(first.target):
                     self.issue(
-                        (*location, second.target.text), prefix + second.target.text,
-                        f"target overlaps {first.target.text!r}", "overlap",
+                        (*location, second.target.text),
+                        prefix + second.target.text,
+                        f"target overlaps {first.target.text!r}",
+                        "overlap",
                     )
         if direction == "inbound":
             # Count targets whose rule failed too, so one mistake is reported once.
@@ -188,8 +200,10 @@ class _Compiler:
             for name in required_fields(model):
                 if name not in covered:
                     self.issue(
-                        location, prefix + name,
-                        f"required canonical field {prefix + name!r} is not mapped", "required",
+                        location,
+                        prefix + name,
+                        f"required canonical field {prefix + name!r} is not mapped",
+                        "required",
                     )
         return RuleSet(tuple(rules), drop_nulls=drop_nulls)
 
@@ -267,7 +281,10 @@ class _Compiler:
                 or (CANONICAL_SYSTEM if inbound else self.spec.system),
             )
             raw = from_lookup(
-                getter, from_root=from_root, target=lookup, required=spec.required,
+                getter,
+                from_root=from_root,
+                target=lookup,
+                required=spec.required,
                 context=context,
             )
         else:
@@ -280,15 +297,23 @@ class _Compiler:
                 return None
             assert spec.fields is not None
             element_rules = self.ruleset(
-                spec.fields, (*location, "fields"), label + "[].", element_model, direction,
+                spec.fields,
+                (*location, "fields"),
+                label + "[].",
+                element_model,
+                direction,
                 drop_nulls,
             )
             raw = from_each(getter, from_root=from_root, rules=element_rules, context=context)
-            sources += tuple(
-                f"{sources[0]}[].{nested}"
-                for nested_rule in element_rules.rules
-                for nested in nested_rule.canonical_sources
-            ) if sources else ()
+            sources += (
+                tuple(
+                    f"{sources[0]}[].{nested}"
+                    for nested_rule in element_rules.rules
+                    for nested in nested_rule.canonical_sources
+                )
+                if sources
+                else ()
+            )
         transforms = self.transforms(spec, location, label)
         value_map = self.value_map(spec, location, label, target_type, source_type)
         if spec.reads is not None:
@@ -333,8 +358,10 @@ class _Compiler:
             if transform is None:
                 known = ", ".join(sorted(TRANSFORMS))
                 self.issue(
-                    (*location, "transform"), label,
-                    f"unknown transform {name!r} (known: {known})", "transform",
+                    (*location, "transform"),
+                    label,
+                    f"unknown transform {name!r} (known: {known})",
+                    "transform",
                 )
             else:
                 found.append((name, transform))
@@ -371,8 +398,10 @@ class _Compiler:
             matching = [r for r in tops if r.target.segments[0] == name or r.target.text == name]
             if not matching:
                 self.issue(
-                    ("outbound", "accepts", index), name,
-                    f"accepted field {name!r} is not an outbound target", "accepts",
+                    ("outbound", "accepts", index),
+                    name,
+                    f"accepted field {name!r} is not an outbound target",
+                    "accepts",
                 )
             for rule in matching:
                 canonical.extend(rule.canonical_sources)

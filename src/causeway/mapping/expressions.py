@@ -1,7 +1,8 @@
 """JSONata expressions (`expr:`), parsed once at load with Causeway's own functions bound.
 
 Extra functions: `$sapDate(s)` and `$sapDateTime(s)` read OData v2 `/Date(ms)/` into ISO text,
-`$toSapDate(s)` writes it, `$country(s)` and `$currency(s)` normalise ISO codes. `$root` is the
+`$toSapDate(s)` writes it, `$country(s)` and `$currency(s)` normalise ISO codes,
+`$streetLine(street, number, country)` joins a street line in the country's order. `$root` is the
 top-level record, useful inside a list element. Calls to unknown functions are refused at load
 (JSONata itself would only notice on the first record that reaches the call).
 """
@@ -16,7 +17,12 @@ from typing import Any, Final
 import jsonata
 
 from causeway.canonical.codes import normalise_country, normalise_currency
-from causeway.mapping.transforms import sap_date, sap_datetime, to_sap_date
+from causeway.mapping.transforms import sap_date, sap_datetime, street_line, to_sap_date
+
+
+def _python(value: Any) -> Any:
+    # JSONata hands JSON null to functions as its own NullValue object.
+    return None if isinstance(value, jsonata.utils.Utils.NullValue) else value
 
 
 def _optional(function: Callable[[Any], Any]) -> Callable[..., Any]:
@@ -33,6 +39,7 @@ FUNCTIONS: Final[Mapping[str, Callable[..., Any]]] = MappingProxyType(
         "toSapDate": _optional(to_sap_date),
         "country": _optional(lambda v: normalise_country(str(v))),
         "currency": _optional(lambda v: normalise_currency(str(v))),
+        "streetLine": lambda *parts: street_line(*(_python(part) for part in parts)),
     }
 )
 """Functions Causeway adds to JSONata, by name (called as `$name(...)`)."""

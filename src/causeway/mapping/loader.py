@@ -62,7 +62,9 @@ class MappingCatalog:
                 raise MappingConfigError(
                     [
                         MappingIssue(
-                            mapping.file, None, None,
+                            mapping.file,
+                            None,
+                            None,
                             f"{'/'.join(mapping.key)} is already mapped in {first.file}",
                             "duplicate",
                         )

@@ -78,9 +78,7 @@ def from_source(getter: Getter, path: FieldPath) -> Producer:
     return lambda element, scope: getter(element)
 
 
-def from_join(
-    getters: Sequence[tuple[Getter, bool]], separator: str
-) -> Producer:
+def from_join(getters: Sequence[tuple[Getter, bool]], separator: str) -> Producer:
     """Join the present, non-blank values of several paths (street and house number)."""
 
     def produce(element: Any, scope: Scope) -> Any:
@@ -150,9 +148,7 @@ def from_lookup(
     return produce
 
 
-def from_each(
-    getter: Getter, *, from_root: bool, rules: RuleSet, context: RuleContext
-) -> Producer:
+def from_each(getter: Getter, *, from_root: bool, rules: RuleSet, context: RuleContext) -> Producer:
     """Map every element of a list (an OData `{"results": [...]}` counts as its list)."""
 
     def produce(element: Any, scope: Scope) -> Any:

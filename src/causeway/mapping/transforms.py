@@ -151,19 +151,40 @@ def negate(value: Any) -> bool:
 
 
 _HOUSE_NUMBER = re.compile(r"^(?P<street>.*\S)\s+(?P<number>\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?)$")
+_LEADING_NUMBER = re.compile(r"^(?P<number>\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?)\s+(?P<street>\S.*)$")
+NUMBER_FIRST_COUNTRIES: Final = frozenset({"US", "CA", "GB", "IE", "AU", "NZ", "FR", "LU"})
+"""Where the house number is written before the street ('221B Baker Street')."""
+
+
+def _split(value: Any) -> tuple[str, str | None]:
+    # Number first ('123 Main Street') is tried before number last ('Hauptstrasse 12a'),
+    # the order ERPs use when they split a single street line.
+    text = str(value).strip()
+    leading = _LEADING_NUMBER.match(text)
+    if leading:
+        return leading.group("street"), leading.group("number")
+    trailing = _HOUSE_NUMBER.match(text)
+    if trailing:
+        return trailing.group("street"), trailing.group("number")
+    return text, None
 
 
 def street_name(value: Any) -> str:
-    """'Hauptstrasse 12a' -> 'Hauptstrasse'; a line without trailing number is kept whole."""
-    text = str(value).strip()
-    match = _HOUSE_NUMBER.match(text)
-    return match.group("street") if match else text
+    """'Hauptstrasse 12a' or '12a Main Street' -> the street; a line without number is kept."""
+    return _split(value)[0]
+
+
+def street_line(street: Any = None, number: Any = None, country: Any = None) -> str | None:
+    """Street and house number as one line, in the order the country writes them."""
+    parts = [str(part).strip() for part in (street, number) if part not in (None, "")]
+    if len(parts) == 2 and str(country or "").upper() in NUMBER_FIRST_COUNTRIES:
+        parts.reverse()
+    return " ".join(parts) or None
 
 
 def house_number(value: Any) -> str | None:
-    """'Hauptstrasse 12a' -> '12a'; None when the line does not end in a house number."""
-    match = _HOUSE_NUMBER.match(str(value).strip())
-    return match.group("number") if match else None
+    """'Hauptstrasse 12a' or '12a Main Street' -> '12a'; None when there is no house number."""
+    return _split(value)[1]
 
 
 TRANSFORMS: Final[Mapping[str, Transform]] = MappingProxyType(

@@ -33,16 +33,22 @@ def validate_configuration(folder: Path) -> list[MappingIssue]:
         if mapping.system != path.parent.name and path.parent != folder:
             issues.append(
                 MappingIssue(
-                    label, None, None,
+                    label,
+                    None,
+                    None,
                     f"system {mapping.system!r} lives in folder {path.parent.name!r}",
-                    "layout", "warning",
+                    "layout",
+                    "warning",
                 )
             )
         first = seen.setdefault(mapping.key, mapping)
         if first is not mapping:
             issues.append(
                 MappingIssue(
-                    label, None, None, f"{'/'.join(mapping.key)} is already mapped in {first.file}",
+                    label,
+                    None,
+                    None,
+                    f"{'/'.join(mapping.key)} is already mapped in {first.file}",
                     "duplicate",
                 )
             )

@@ -33,7 +33,10 @@ def build_value_map(spec: FieldSpec, shared: Mapping[str, ValueMapSpec]) -> Valu
         value_map = ValueMap("inline", spec.values, False, None)
     if spec.has_otherwise or spec.keep_unmapped:
         value_map = ValueMap(
-            value_map.name, value_map.table, spec.has_otherwise, spec.otherwise,
+            value_map.name,
+            value_map.table,
+            spec.has_otherwise,
+            spec.otherwise,
             spec.keep_unmapped,
         )
     return value_map

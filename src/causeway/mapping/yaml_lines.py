@@ -75,8 +75,11 @@ def _build(
             key_line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE_TAG:
                 raise MappingConfigError(
-                    [MappingIssue(file, key_line, None, "merge keys (<<) are not supported",
-                                  code="syntax")]
+                    [
+                        MappingIssue(
+                            file, key_line, None, "merge keys (<<) are not supported", code="syntax"
+                        )
+                    ]
                 )
             if not isinstance(key_node, ScalarNode):
                 raise MappingConfigError(

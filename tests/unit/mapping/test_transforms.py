@@ -90,7 +90,8 @@ def test_codes() -> None:
     ("Hauptstrasse 12a", "Hauptstrasse", "12a"),
     ("Rue de la Paix 5-7", "Rue de la Paix", "5-7"),
     ("Am Weg 3/1", "Am Weg", "3/1"),
-    ("1 Market Street", "1 Market Street", None),
+    ("1 Market Street", "Market Street", "1"),
+    ("221B Baker Street", "Baker Street", "221B"),
     ("Market Street", "Market Street", None),
 ])
 def test_street_lines_split_a_trailing_house_number(

@@ -1,0 +1,1 @@
+"""Backbone implementations; `sql` serves SQLite (embedded) and PostgreSQL."""

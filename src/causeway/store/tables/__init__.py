@@ -1,0 +1,9 @@
+"""Every table module, imported so their tables register on the shared metadata.
+
+Alembic's environment imports this package; a table module missing here would be
+invisible to migrations.
+"""
+
+from causeway.store.tables import runtime, sync
+
+__all__ = ["runtime", "sync"]

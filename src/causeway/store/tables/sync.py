@@ -1,0 +1,80 @@
+"""Tables of the sync core: cross-references, golden records, per-system sync state, cursors."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from causeway.store.metadata import metadata
+
+xref = Table(
+    "xref",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(64), nullable=False),
+    Column("canonical_id", String(64), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("system_id", String(255), nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+    Column("linked_by", String(32), nullable=False, comment="sync, match, operator"),
+    # One record per system per canonical object, and one canonical object per record:
+    # the database itself refuses the duplicates a race could otherwise create.
+    UniqueConstraint("entity", "system", "system_id"),
+    UniqueConstraint("entity", "canonical_id", "system"),
+)
+
+golden_record = Table(
+    "golden_record",
+    metadata,
+    Column("entity", String(64), primary_key=True),
+    Column("canonical_id", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("field_sources", JSON, nullable=False, comment="field -> [system, modified_at]"),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("entity", String(64), primary_key=True),
+    Column("canonical_id", String(64), primary_key=True),
+    Column("system", String(64), primary_key=True),
+    Column("written_hash", String(64), nullable=True, comment="hash of what we last wrote"),
+    Column("written_at", DateTime(timezone=True), nullable=True),
+    Column("seen_modified_at", DateTime(timezone=True), nullable=True),
+)
+
+change_cursor = Table(
+    "change_cursor",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("object_name", String(128), primary_key=True),
+    Column("cursor", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+match_review = Table(
+    "match_review",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(64), nullable=False),
+    Column("left_system", String(64), nullable=False),
+    Column("left_id", String(255), nullable=False),
+    Column("right_system", String(64), nullable=False),
+    Column("right_id", String(255), nullable=False),
+    Column("score", String(16), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("status", String(16), nullable=False, comment="open, accepted, rejected"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity", "status"),
+)

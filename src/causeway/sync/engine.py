@@ -1,0 +1,231 @@
+"""The sync engine: one change in, the writes it calls for out; one write result in, bookkeeping.
+
+A change is mapped to canonical, given its identity through the cross-reference, merged
+into the golden record by field ownership, and turned into one write per system whose copy
+now differs from what Causeway last wrote there. A change that alters nothing Causeway did
+not already know (the echo of its own write) produces no write at all: ping-pong ends here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from causeway.connectors.contract import RawRecord, WriteKey, WriteOperation, WriteRequest
+from causeway.mapping.compiled import CompiledMapping
+from causeway.sync.golden import GoldenStore, payload_hash
+from causeway.sync.ownership import OwnershipPolicy, merge
+from causeway.sync.review import MatchReviewPendingError, MatchReviews
+from causeway.sync.xref import Xref
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One system's side of an entity: its object, mapping, and how writes find records."""
+
+    system: str
+    object_name: str
+    mapping: CompiledMapping
+    external_field: str | None = None
+    """Field holding Causeway's reference (an external id or a deterministic reference)."""
+    reference: Callable[[str, Mapping[str, Any]], str] = lambda canonical_id, _document: (
+        canonical_id
+    )
+    """(canonical id, golden document) -> the value stored in `external_field`."""
+
+
+@dataclass(frozen=True)
+class EntityRoute:
+    """How one canonical entity flows: ownership and every system that holds it."""
+
+    entity: str
+    policy: OwnershipPolicy
+    endpoints: tuple[Endpoint, ...]
+
+    def endpoint(self, system: str, object_name: str) -> Endpoint:
+        """The endpoint of a system object, or a clear error."""
+        for candidate in self.endpoints:
+            if candidate.system == system and candidate.object_name == object_name:
+                return candidate
+        raise LookupError(f"{self.entity}: no endpoint for {system} {object_name}")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A write the engine asks for, with what the bookkeeping needs once it succeeds."""
+
+    entity: str
+    canonical_id: str
+    system: str
+    request: WriteRequest
+    digest: str
+
+
+@dataclass
+class ChangeOutcome:
+    """What one change did."""
+
+    canonical_id: str
+    created: bool
+    changed_fields: set[str] = field(default_factory=set)
+    commands: list[Command] = field(default_factory=list)
+    echo: bool = False
+    stale_fields: set[str] = field(default_factory=set)
+
+
+def _comparable(value: Any) -> Any:
+    # Systems hand back numbers as floats, strings or Decimals; compare them by text.
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return str(float(value))
+    try:
+        return str(float(value)) if isinstance(value, str) and value.strip() else value
+    except ValueError:
+        return value
+
+
+def differing(payload: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields of `payload` whose value differs from `current`."""
+    return {
+        name: value
+        for name, value in payload.items()
+        if _comparable(value) != _comparable(current.get(name))
+    }
+
+
+class SyncEngine:
+    """Applies changes and write results for the configured entities."""
+
+    def __init__(self, routes: Mapping[str, EntityRoute]) -> None:
+        self.routes = dict(routes)
+
+    def route_for(self, system: str, object_name: str) -> tuple[EntityRoute, Endpoint]:
+        """The entity and endpoint a system object belongs to."""
+        for route in self.routes.values():
+            for endpoint in route.endpoints:
+                if endpoint.system == system and endpoint.object_name == object_name:
+                    return route, endpoint
+        raise LookupError(f"no entity is synced from {system} {object_name}")
+
+    def apply_change(self, connection: Connection, record: RawRecord) -> ChangeOutcome:
+        """Merge one system record into its golden record and plan the writes it calls for.
+
+        Raises the mapping's or canonical model's typed errors for bad input: the caller
+        parks the change with record and field.
+        """
+        route, source = self.route_for(record.system, record.object_name)
+        xref = Xref(connection)
+        canonical = source.mapping.to_canonical(record.fields, xref=xref)
+        incoming = canonical.model_dump(mode="json", exclude_none=True)
+        canonical_id, created = self._identity(xref, route.entity, record, incoming)
+        store = GoldenStore(connection)
+        golden = store.load(route.entity, canonical_id)
+        moment = record.modified_at or datetime.now(UTC)
+        merged = merge(route.policy, golden.data, golden.sources, incoming, record.system, moment)
+        outcome = ChangeOutcome(canonical_id, created, merged.changed, stale_fields=merged.stale)
+        if merged.changed or golden.version == 0:
+            golden.data, golden.sources = merged.data, merged.sources
+            store.save(golden)
+        if merged.foreign_edits and route.policy.enforce:
+            store.forget_write(route.entity, canonical_id, record.system)
+        links = xref.links(route.entity, canonical_id)
+        document = {
+            **golden.data,
+            "id": canonical_id,
+            "external_ids": {system: ident for system, ident in links.items()},
+        }
+        for endpoint in route.endpoints:
+            command = self._plan_write(
+                store, route, endpoint, canonical_id, document, links, record
+            )
+            if command is not None:
+                outcome.commands.append(command)
+        outcome.echo = not merged.changed and not outcome.commands and not created
+        return outcome
+
+    def _identity(
+        self, xref: Xref, entity: str, record: RawRecord, incoming: dict[str, Any]
+    ) -> tuple[str, bool]:
+        known = xref.canonical_id(entity, record.system, record.id)
+        if known is not None:
+            return known, False
+        pending = MatchReviews(xref.connection).pending_for(entity, record.system, record.id)
+        if pending is not None:
+            raise MatchReviewPendingError(entity, record.system, record.id, pending)
+        stamped = incoming.get("id")
+        if isinstance(stamped, str) and stamped:
+            # The record carries our id (written back earlier): relink, never re-mint.
+            xref.link(entity, stamped, record.system, record.id, by="stamp")
+            return stamped, False
+        return xref.ensure(entity, record.system, record.id)
+
+    def _plan_write(
+        self,
+        store: GoldenStore,
+        route: EntityRoute,
+        endpoint: Endpoint,
+        canonical_id: str,
+        document: dict[str, Any],
+        links: dict[str, str],
+        record: RawRecord,
+    ) -> Command | None:
+        document = {name: value for name, value in document.items() if name != "updated_at"}
+        accepted = set(endpoint.mapping.accepts)
+        full = endpoint.mapping.to_system(document)
+        payload = {name: value for name, value in full.items() if name in accepted}
+        if endpoint.external_field is not None:
+            # Stamp Causeway's reference on every copy: retried creates find it, and a
+            # relinked record keeps its identity.
+            reference = endpoint.reference(canonical_id, document)
+            payload[endpoint.external_field] = reference
+            full[endpoint.external_field] = reference
+        # The hash stands for the whole copy the system holds once the write is done.
+        digest = payload_hash(payload)
+        system_id = links.get(endpoint.system)
+        if endpoint.system == record.system and endpoint.object_name == record.object_name:
+            # The source's copy is at hand: write back only what differs from it.
+            payload = differing(payload, record.fields)
+            if not payload:
+                store.record_write(route.entity, canonical_id, endpoint.system, digest)
+                return None
+            system_id = record.id
+        elif store.written_hash(route.entity, canonical_id, endpoint.system) == digest:
+            return None
+        if system_id is not None:
+            key = WriteKey(system_id=system_id)
+        elif endpoint.external_field is not None:
+            key = WriteKey(
+                external_field=endpoint.external_field,
+                external_value=endpoint.reference(canonical_id, document),
+            )
+            # The record may not exist yet: send what a create needs too (e.g. constants
+            # such as a partner category that updates never touch).
+            payload = {name: value for name, value in full.items() if value is not None} | payload
+        else:
+            raise LookupError(
+                f"{route.entity} {canonical_id}: {endpoint.system} {endpoint.object_name} has "
+                "neither a linked record nor an external id field to create one safely"
+            )
+        request = WriteRequest(
+            object_name=endpoint.object_name,
+            operation=WriteOperation.UPSERT,
+            key=key,
+            fields=payload,
+            idempotency_key=f"{route.entity}:{canonical_id}:{endpoint.system}:{digest[:16]}",
+        )
+        return Command(route.entity, canonical_id, endpoint.system, request, digest)
+
+    def record_written(
+        self, connection: Connection, command: Command, system_id: str | None
+    ) -> None:
+        """Bookkeeping after a successful write: link the record, remember the payload."""
+        if system_id:
+            Xref(connection).link(command.entity, command.canonical_id, command.system, system_id)
+        GoldenStore(connection).record_write(
+            command.entity, command.canonical_id, command.system, command.digest
+        )

@@ -1,0 +1,129 @@
+"""Golden records and per-system sync state: what Causeway believes and what it last wrote."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, select
+
+from causeway.store.tables.sync import golden_record, sync_state
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """A stable hash of a payload: same fields and values, same hash, whatever the order."""
+    encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass
+class Golden:
+    """The merged view of one canonical object and where each field came from."""
+
+    entity: str
+    canonical_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    version: int = 0
+
+
+class GoldenStore:
+    """Loads and saves golden records and sync state on the caller's connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def load(self, entity: str, canonical_id: str) -> Golden:
+        """The golden record, or an empty one at version 0."""
+        row = self.connection.execute(
+            select(
+                golden_record.c.data, golden_record.c.field_sources, golden_record.c.version
+            ).where(
+                and_(
+                    golden_record.c.entity == entity,
+                    golden_record.c.canonical_id == canonical_id,
+                )
+            )
+        ).first()
+        if row is None:
+            return Golden(entity, canonical_id)
+        return Golden(entity, canonical_id, dict(row[0]), dict(row[1]), int(row[2]))
+
+    def save(self, golden: Golden) -> None:
+        """Write the record at the next version; refuses to overwrite a concurrent save."""
+        now = datetime.now(UTC)
+        if golden.version == 0:
+            self.connection.execute(
+                golden_record.insert().values(
+                    entity=golden.entity,
+                    canonical_id=golden.canonical_id,
+                    data=golden.data,
+                    field_sources=golden.sources,
+                    version=1,
+                    updated_at=now,
+                )
+            )
+            golden.version = 1
+            return
+        updated = self.connection.execute(
+            golden_record.update()
+            .where(
+                and_(
+                    golden_record.c.entity == golden.entity,
+                    golden_record.c.canonical_id == golden.canonical_id,
+                    golden_record.c.version == golden.version,
+                )
+            )
+            .values(
+                data=golden.data,
+                field_sources=golden.sources,
+                version=golden.version + 1,
+                updated_at=now,
+            )
+        )
+        if updated.rowcount != 1:
+            raise RuntimeError(
+                f"{golden.entity} {golden.canonical_id} changed concurrently "
+                f"(version {golden.version})"
+            )
+        golden.version += 1
+
+    def written_hash(self, entity: str, canonical_id: str, system: str) -> str | None:
+        """Hash of the payload last written to `system` for this object."""
+        row = self.connection.execute(
+            select(sync_state.c.written_hash).where(
+                and_(
+                    sync_state.c.entity == entity,
+                    sync_state.c.canonical_id == canonical_id,
+                    sync_state.c.system == system,
+                )
+            )
+        ).first()
+        return str(row[0]) if row and row[0] else None
+
+    def record_write(self, entity: str, canonical_id: str, system: str, digest: str) -> None:
+        """Remember what was written, so its echo is recognised and no-op writes skipped."""
+        self._upsert(
+            entity, canonical_id, system, written_hash=digest, written_at=datetime.now(UTC)
+        )
+
+    def forget_write(self, entity: str, canonical_id: str, system: str) -> None:
+        """Force the next change to write to `system` again (its copy was edited)."""
+        self._upsert(entity, canonical_id, system, written_hash=None)
+
+    def _upsert(self, entity: str, canonical_id: str, system: str, **values: Any) -> None:
+        key = and_(
+            sync_state.c.entity == entity,
+            sync_state.c.canonical_id == canonical_id,
+            sync_state.c.system == system,
+        )
+        updated = self.connection.execute(sync_state.update().where(key).values(**values))
+        if updated.rowcount == 0:
+            self.connection.execute(
+                sync_state.insert().values(
+                    entity=entity, canonical_id=canonical_id, system=system, **values
+                )
+            )
