@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -34,7 +35,9 @@ class ObjectCount:
     example: str
 
 
-def connectors_for(running: RunningSandboxes) -> tuple[SalesforceConnector, S4Connector]:
+def connectors_for(
+    running: RunningSandboxes, settle: timedelta = timedelta(seconds=2)
+) -> tuple[SalesforceConnector, S4Connector]:
     """Connectors configured against the running sandboxes."""
     if not (running.crm and running.crm_settings and running.tls):
         raise RuntimeError("the CRM sandbox is not running")
@@ -48,7 +51,7 @@ def connectors_for(running: RunningSandboxes) -> tuple[SalesforceConnector, S4Co
             client_secret=SecretStr(crm.client_secret),
             ca_bundle=running.tls.cert,
         ),
-        fields={"Account": ("Name", "BillingCountryCode"), "Product2": ("Name", "ProductCode")},
+        settle=settle,
     )
     erp = running.erp_settings
     s4 = S4Connector(
@@ -57,7 +60,8 @@ def connectors_for(running: RunningSandboxes) -> tuple[SalesforceConnector, S4Co
             username=erp.username,
             password=SecretStr(erp.password),
             sap_client=erp.sap_client,
-        )
+        ),
+        settle=settle,
     )
     return salesforce, s4
 

@@ -25,6 +25,10 @@ class RunningSandboxes:
     erp_settings: ErpSettings | None = None
     tls: TlsFiles | None = None
     servers: list[RunningServer] = field(default_factory=list)
+    crm_seed_index: dict[str, str] = field(default_factory=dict)
+    """Seed key -> CRM Account id, to score matching against the truth."""
+    erp_seed_index: dict[str, str] = field(default_factory=dict)
+    """Seed key -> ERP business partner number."""
 
     def stop(self) -> None:
         """Stop every server."""
@@ -71,7 +75,9 @@ def start_crm(
     """Start the CRM over HTTPS; the instance URL is known only once the port is bound."""
     tls = self_signed(state_dir / "tls")
     settings = CrmSettings(database=database, faults=faults or FaultPlan())
-    server = serve_in_thread(create_crm(settings, universe), host=host, port=port, tls=tls)
+    app = create_crm(settings, universe)
+    server = serve_in_thread(app, host=host, port=port, tls=tls)
+    server.app_state = app.state
     settings.instance_url = server.url
     return server, settings, tls
 
@@ -86,9 +92,9 @@ def start_erp(
 ) -> tuple[RunningServer, ErpSettings]:
     """Start the ERP over plain HTTP on loopback."""
     settings = ErpSettings(database=database, faults=faults or FaultPlan(), clock_speed=clock_speed)
-    server = serve_in_thread(
-        create_erp(settings, universe), host=host, port=port, date_header=False
-    )
+    app = create_erp(settings, universe)
+    server = serve_in_thread(app, host=host, port=port, date_header=False)
+    server.app_state = app.state
     return server, settings
 
 
@@ -108,6 +114,8 @@ def start_both(
         running.servers.append(running.crm)
         running.erp, running.erp_settings = start_erp(universe, port=erp_port, faults=faults)
         running.servers.append(running.erp)
+        running.crm_seed_index = dict(running.crm.app_state.crm.seed_index)
+        running.erp_seed_index = dict(running.erp.app_state.erp.seed_index)
     except BaseException:
         running.stop()
         raise

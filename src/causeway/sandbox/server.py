@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -20,6 +21,8 @@ class RunningServer:
         self._thread = thread
         self.url = url
         self.port = port
+        self.app_state: Any = None
+        """The app's `state` when the launcher keeps it (seed indexes, clocks)."""
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the server to finish in-flight requests and wait for its thread."""

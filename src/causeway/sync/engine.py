@@ -128,7 +128,7 @@ class SyncEngine:
         moment = record.modified_at or datetime.now(UTC)
         merged = merge(route.policy, golden.data, golden.sources, incoming, record.system, moment)
         outcome = ChangeOutcome(canonical_id, created, merged.changed, stale_fields=merged.stale)
-        if merged.changed or golden.version == 0:
+        if merged.changed or merged.sources != golden.sources or golden.version == 0:
             golden.data, golden.sources = merged.data, merged.sources
             store.save(golden)
         if merged.foreign_edits and route.policy.enforce:
@@ -139,7 +139,17 @@ class SyncEngine:
             "id": canonical_id,
             "external_ids": {system: ident for system, ident in links.items()},
         }
+        store.note_seen(route.entity, canonical_id, record.system, moment)
         for endpoint in route.endpoints:
+            if (
+                endpoint.system in links
+                and endpoint.system != record.system
+                and not store.seen(route.entity, canonical_id, endpoint.system)
+            ):
+                # The record exists there but has not been read yet (an initial load, or
+                # our own create not yet echoed): writing now would push stand-in values
+                # over fields that system owns. Its own change will plan the write.
+                continue
             command = self._plan_write(
                 store, route, endpoint, canonical_id, document, links, record
             )

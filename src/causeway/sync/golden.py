@@ -110,6 +110,23 @@ class GoldenStore:
             entity, canonical_id, system, written_hash=digest, written_at=datetime.now(UTC)
         )
 
+    def note_seen(self, entity: str, canonical_id: str, system: str, at: datetime) -> None:
+        """Remember that a change from `system` for this object has been applied."""
+        self._upsert(entity, canonical_id, system, seen_modified_at=at)
+
+    def seen(self, entity: str, canonical_id: str, system: str) -> bool:
+        """True once a change from `system` for this object has been applied."""
+        row = self.connection.execute(
+            select(sync_state.c.seen_modified_at).where(
+                and_(
+                    sync_state.c.entity == entity,
+                    sync_state.c.canonical_id == canonical_id,
+                    sync_state.c.system == system,
+                )
+            )
+        ).first()
+        return bool(row and row[0] is not None)
+
     def forget_write(self, entity: str, canonical_id: str, system: str) -> None:
         """Force the next change to write to `system` again (its copy was edited)."""
         self._upsert(entity, canonical_id, system, written_hash=None)

@@ -28,9 +28,13 @@ ORG_ID = make_id(ORG_ID_PREFIX, 1)
 class CrmOrg:
     """Everything the sandbox org holds, with reset back to its seed."""
 
-    def __init__(self, settings: CrmSettings, seed: SeedUniverse | None,
-                 injector: FaultInjector,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        settings: CrmSettings,
+        seed: SeedUniverse | None,
+        injector: FaultInjector,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings = settings
         self.seed = seed
         self.injector = injector
@@ -43,13 +47,15 @@ class CrmOrg:
         self.sessions = Sessions(self.org_id, settings.session_timeout_s)
         self.usage = ApiUsage(settings.daily_api_limit)
         self.cursors = Cursors()
+        self.seed_index: dict[str, str] = {}
+        """Seed key -> Account id: the ground truth matching is scored against."""
         if not self.store.restore():
-            seed_org(self.store, seed, settings.username)
+            self.seed_index = seed_org(self.store, seed, settings.username)
 
     def reset(self) -> None:
         """Back to the seeded state: records, ids, events, cursors and API usage."""
         with self.store.lock:
-            seed_org(self.store, self.seed, self.settings.username)
+            self.seed_index = seed_org(self.store, self.seed, self.settings.username)
             self.cursors.clear()
             self.usage.reset()
 

@@ -1,0 +1,1 @@
+"""Benchmarks and scenario measurements: `make bench` (python -m benchmarks)."""
