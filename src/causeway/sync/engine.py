@@ -89,13 +89,29 @@ def _comparable(value: Any) -> Any:
         return value
 
 
+def _covers(current: Any, wanted: Any) -> bool:
+    # Nested entities come back wrapped ({"results": [...]} in OData v2) and with more
+    # properties than were written; only what the payload says is compared.
+    if isinstance(current, Mapping) and "results" in current and isinstance(wanted, list):
+        current = current["results"]
+    if isinstance(wanted, Mapping):
+        return isinstance(current, Mapping) and all(
+            _covers(current.get(name), value) for name, value in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return (
+            isinstance(current, list)
+            and len(current) >= len(wanted)
+            and all(_covers(have, want) for have, want in zip(current, wanted, strict=False))
+        )
+    if wanted in (None, "") and current in (None, ""):
+        return True
+    return bool(_comparable(wanted) == _comparable(current))
+
+
 def differing(payload: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
     """Fields of `payload` whose value differs from `current`."""
-    return {
-        name: value
-        for name, value in payload.items()
-        if _comparable(value) != _comparable(current.get(name))
-    }
+    return {name: value for name, value in payload.items() if not _covers(current.get(name), value)}
 
 
 class SyncEngine:
@@ -196,6 +212,7 @@ class SyncEngine:
             full[endpoint.external_field] = reference
         # The hash stands for the whole copy the system holds once the write is done.
         digest = payload_hash(payload)
+        stamp = record.modified_at.isoformat() if record.modified_at else "unstamped"
         system_id = links.get(endpoint.system)
         if endpoint.system == record.system and endpoint.object_name == record.object_name:
             # The source's copy is at hand: write back only what differs from it.
@@ -226,7 +243,12 @@ class SyncEngine:
             operation=WriteOperation.UPSERT,
             key=key,
             fields=payload,
-            idempotency_key=f"{route.entity}:{canonical_id}:{endpoint.system}:{digest[:16]}",
+            # Same change redelivered -> same key (deduplicated); a later change that happens
+            # to restore an earlier state is a new intent and gets its own key.
+            idempotency_key=(
+                f"{route.entity}:{canonical_id}:{endpoint.system}:{digest[:16]}:"
+                f"{record.system}:{record.id}@{stamp}"
+            ),
         )
         return Command(route.entity, canonical_id, endpoint.system, request, digest)
 

@@ -21,7 +21,7 @@ from causeway.sandbox.erp.endpoint import Logon, odata_router
 from causeway.sandbox.erp.errors import render_error
 from causeway.sandbox.erp.lifecycle import Lifecycle
 from causeway.sandbox.erp.orders import SalesOrderItemRules, SalesOrderRules
-from causeway.sandbox.erp.partners import AddressRules, BusinessPartnerRules
+from causeway.sandbox.erp.partners import AddressRules, BusinessPartnerRules, CustomerPartRules
 from causeway.sandbox.erp.security import SessionRegistry
 from causeway.sandbox.erp.seeding import load_seed
 from causeway.sandbox.erp.store import Store
@@ -61,6 +61,8 @@ class ErpState:
         self.erp.rules.update({
             "A_BusinessPartner": BusinessPartnerRules(),
             "A_BusinessPartnerAddress": AddressRules(),
+            "A_Customer": CustomerPartRules(),
+            "A_CustomerSalesArea": CustomerPartRules(),
             "A_SalesOrder": SalesOrderRules(),
             "A_SalesOrderItem": SalesOrderItemRules(),
             "A_ProductDescription": ProductPartRules(),

@@ -20,7 +20,7 @@ from causeway.sandbox.erp.services.business_partner import (
 )
 from causeway.sandbox.erp.store import Record
 from causeway.sandbox.erp.system import Erp
-from causeway.sandbox.erp.writes import blank_record, insert
+from causeway.sandbox.erp.writes import StandardRules, blank_record, insert
 
 FIRST_PARTNER = 10_000_001
 FIRST_ADDRESS = 22_000_001
@@ -118,6 +118,21 @@ class AddressRules:
             BUSINESS_PARTNER_ADDRESS, (current["BusinessPartner"], current["AddressID"])
         )
         _touch_partner(erp, str(current["BusinessPartner"]))
+
+
+class CustomerPartRules(StandardRules):
+    """The customer role and its sales areas: a change moves the partner's change stamp.
+
+    S/4HANA keeps A_BusinessPartner's LastChangeDate for central data only, but raises its
+    BusinessPartner.Changed business event for customer and sales-area changes too; the
+    sandbox stands in for that event by moving the partner's stamp, so polling sees them.
+    """
+
+    def update(self, erp: Erp, entity: EntityType, current: Record, changes: Record) -> Record:
+        """Apply the change, then stamp the partner."""
+        record = super().update(erp, entity, current, changes)
+        _touch_partner(erp, str(record["Customer"]))
+        return record
 
 
 def _touch_partner(erp: Erp, partner: str) -> None:

@@ -1,0 +1,292 @@
+"""Concurrent edits on both sides, under injected faults, while the sync runs.
+
+After an initial sync, "users" edit linked customers in the CRM and the ERP at random:
+fields each side owns (which must flow to the other side) and fields the other side owns
+(which must be reverted to the owner's value). The sandboxes answer with 429s, 503s and
+writes whose answer is lost after they committed. Afterwards reconciliation must be clean,
+with no duplicate, and the sync must have written about once per edit: no ping-pong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine, select
+
+from causeway.connectors.contract import Connector, WriteKey, WriteOperation, WriteRequest
+from causeway.connectors.errors import ConnectorError
+from causeway.connectors.s4hana.client import S4Settings
+from causeway.connectors.s4hana.connector import S4Connector
+from causeway.connectors.salesforce.client import SalesforceSettings
+from causeway.connectors.salesforce.connector import SalesforceConnector
+from causeway.demo import connectors_for
+from causeway.mapping.loader import shipped_mappings
+from causeway.observe.logging import configure_logging
+from causeway.sandbox.faults import FaultPlan
+from causeway.sandbox.launch import RunningSandboxes, start_both
+from causeway.sandbox.seed import SeedConfig, generate
+from causeway.store.engine import make_engine
+from causeway.store.schema import upgrade
+from causeway.store.tables.sync import xref
+from causeway.sync.config import build_routes, default_sync_config
+from causeway.sync.initial_load import initial_match
+from causeway.sync.pipeline import PipelineSettings, SyncPipeline
+from causeway.sync.reconcile import reconcile
+
+FAULTS = FaultPlan(
+    error_rates={429: 0.04, 503: 0.04},
+    retry_after_s=1,
+    ambiguous_write_rate=0.03,
+    ambiguous_delay_s=2.0,
+    duplicate_event_rate=0.05,
+    seed=11,
+)
+
+
+@dataclass
+class EditLog:
+    """What the users did."""
+
+    owned: int = 0
+    foreign: int = 0
+    attempts: int = 0
+
+    @property
+    def total(self) -> int:
+        """Edits that each call for exactly one write by the sync."""
+        return self.owned + self.foreign
+
+
+def user_connectors(running: RunningSandboxes) -> tuple[SalesforceConnector, S4Connector]:
+    """Connectors for the people editing records: their own client name, no Causeway."""
+    if not (running.crm and running.crm_settings and running.tls):
+        raise RuntimeError("the CRM sandbox is not running")
+    if not (running.erp and running.erp_settings):
+        raise RuntimeError("the ERP sandbox is not running")
+    crm, erp = running.crm_settings, running.erp_settings
+    salesforce = SalesforceConnector(
+        SalesforceSettings(
+            login_url=running.crm.url,
+            client_id=crm.client_id,
+            client_secret=SecretStr(crm.client_secret),
+            ca_bundle=running.tls.cert,
+            client_name="sales-rep",
+            timeout_s=10,
+        ),
+        settle=timedelta(0),
+    )
+    s4 = S4Connector(
+        S4Settings(
+            base_url=running.erp.url,
+            username=erp.username,
+            password=SecretStr(erp.password),
+            timeout_s=10,
+        ),
+        settle=timedelta(0),
+    )
+    return salesforce, s4
+
+
+async def persist(connector: Connector, request: WriteRequest, log: EditLog) -> None:
+    """A user retries until the edit is saved, as people do."""
+    while True:
+        log.attempts += 1
+        try:
+            [result] = await connector.write([request])
+        except ConnectorError:
+            result = None
+        if result is not None and result.ok:
+            return
+        if result is not None and result.error is not None and result.error.ambiguous:
+            return  # it committed; the answer was lost (the sandbox says so by design)
+        await asyncio.sleep(0.2)
+
+
+def linked_pairs(database: Engine) -> list[tuple[str, str]]:
+    """(CRM Account id, ERP business partner) of every linked customer."""
+    with database.connect() as connection:
+        rows = connection.execute(
+            select(xref.c.canonical_id, xref.c.system, xref.c.system_id).where(
+                xref.c.entity == "customer"
+            )
+        ).all()
+    by_canonical: dict[str, dict[str, str]] = {}
+    for canonical_id, system, system_id in rows:
+        by_canonical.setdefault(canonical_id, {})[system] = system_id
+    return sorted(
+        (ids["salesforce"], ids["s4hana"])
+        for ids in by_canonical.values()
+        if "salesforce" in ids and "s4hana" in ids
+    )
+
+
+async def edit(
+    running: RunningSandboxes, pairs: list[tuple[str, str]], edits: int, rng: random.Random
+) -> EditLog:
+    """Random edits by users on both sides, each on a different customer."""
+    salesforce, s4 = user_connectors(running)
+    log = EditLog()
+    chosen = rng.sample(pairs, min(edits, len(pairs)))
+    try:
+        for number, (account, partner) in enumerate(chosen):
+            kind = rng.random()
+            if kind < 0.4:  # the CRM's own field: must reach the ERP
+                fields: dict[str, Any] = {"Name": f"Edited {number} {rng.randrange(10**6)} Ltd"}
+                target, object_name, key = salesforce, "Account", account
+                log.owned += 1
+            elif kind < 0.7:  # the ERP's own field: must reach the CRM
+                limit = f"{rng.randrange(1, 900) * 1000}.00"
+                fields = {
+                    "to_Customer": {"to_CustomerSalesArea": [{"YY1_CreditLimitAmount": limit}]}
+                }
+                target, object_name, key = s4, "A_BusinessPartner", partner
+                log.owned += 1
+            elif kind < 0.85:  # a CRM user edits what the ERP owns: must be reverted
+                fields = {"Credit_Limit__c": float(rng.randrange(1, 50))}
+                target, object_name, key = salesforce, "Account", account
+                log.foreign += 1
+            else:  # an ERP clerk renames: the CRM owns names, so it is reverted
+                fields = {"OrganizationBPName1": f"CLERK {number}"}
+                target, object_name, key = s4, "A_BusinessPartner", partner
+                log.foreign += 1
+            request = WriteRequest(
+                object_name=object_name,
+                operation=WriteOperation.UPDATE,
+                key=WriteKey(system_id=key),
+                fields=fields,
+                idempotency_key=f"user-edit-{number}",
+            )
+            await persist(target, request, log)
+            await asyncio.sleep(rng.uniform(0.0, 0.05))
+    finally:
+        await salesforce.aclose()
+        await s4.aclose()
+    return log
+
+
+async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -> dict[str, Any]:
+    """Run the scenario and return its figures."""
+    universe = generate(
+        SeedConfig(
+            accounts=accounts,
+            erp_customers=erp_customers,
+            overlap=0.8,
+            products=0,
+            contacts_per_account=0,
+            seed=7,
+        )
+    )
+    running = start_both(universe, folder)
+    database = make_engine(f"sqlite:///{folder / 'causeway.sqlite'}")
+    upgrade(database)
+    # Partner stamps have whole seconds and edits land while polls run: a settle interval
+    # keeps the watermark from passing a second that is still receiving changes.
+    salesforce, s4 = connectors_for(running, settle=timedelta(seconds=2))
+    catalog = shipped_mappings()
+    account = catalog.get("salesforce", "Account", "customer")
+    partner = catalog.get("s4hana", "A_BusinessPartner", "customer")
+    config = default_sync_config()
+    config.entities.pop("product")
+    pipeline = SyncPipeline(
+        database,
+        build_routes(config, catalog),
+        {"salesforce": salesforce, "s4hana": s4},
+        PipelineSettings(idle_seconds=0.05, poll_interval_s=0.5, quiet_interval_s=2.5),
+    )
+    figures: dict[str, Any] = {}
+    try:
+        await asyncio.sleep(2.5)
+        await initial_match(database, (salesforce, account), (s4, partner))
+        await pipeline.run_until_quiet(timeout_s=600)
+        before = _writes(pipeline)
+        pairs = linked_pairs(database)
+        for side in ("crm", "erp"):
+            _set_faults(running, side, FAULTS)
+        stop = asyncio.Event()
+        syncing = asyncio.create_task(pipeline.run(stop))
+        started = time.perf_counter()
+        log = await edit(running, pairs, edits, random.Random(3))
+        for side in ("crm", "erp"):
+            _set_faults(running, side, FaultPlan())
+        stop.set()
+        await syncing
+        await pipeline.run_until_quiet(timeout_s=600)
+        seconds = time.perf_counter() - started
+        writes = _writes(pipeline) - before
+        report = await reconcile(database, "customer", (salesforce, account), (s4, partner))
+        faults = {side: _injected(running, side) for side in ("crm", "erp")}
+        figures = {
+            "edits": log.total,
+            "edits_on_owned_fields": log.owned,
+            "edits_on_foreign_fields": log.foreign,
+            "user_attempts": log.attempts,
+            "sync_writes": writes,
+            "writes_per_edit": round(writes / max(log.total, 1), 3),
+            "parked": sum(s.parked for s in pipeline.backbone.stats()),
+            "seconds": round(seconds, 1),
+            "faults_injected": faults,
+            "reconcile": report.summary(),
+            "differences": [
+                {"crm": d.left_id, "erp": d.right_id, "fields": [f.field for f in d.fields]}
+                for d in report.differing[:5]
+            ],
+        }
+        return figures
+    finally:
+        await salesforce.aclose()
+        await s4.aclose()
+        running.stop()
+        database.dispose()
+
+
+def _writes(pipeline: SyncPipeline) -> int:
+    return sum(
+        s.done + s.parked for s in pipeline.backbone.stats() if s.topic.startswith("sync.commands.")
+    )
+
+
+def _app_state(running: RunningSandboxes, side: str) -> Any:
+    server = running.crm if side == "crm" else running.erp
+    assert server is not None
+    return server.app_state
+
+
+def _set_faults(running: RunningSandboxes, side: str, plan: FaultPlan) -> None:
+    state = _app_state(running, side)
+    injector = state.fault_injector if side == "crm" else state.faults
+    injector.replace(plan)
+
+
+def _injected(running: RunningSandboxes, side: str) -> dict[str, int]:
+    state = _app_state(running, side)
+    injector = state.fault_injector if side == "crm" else state.faults
+    return dict(injector.counters)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: python -m benchmarks.concurrent_edits [--edits N]."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=3_000)
+    parser.add_argument("--erp-customers", type=int, default=2_500)
+    parser.add_argument("--edits", type=int, default=2_000)
+    arguments = parser.parse_args(argv)
+    configure_logging("WARNING")
+    folder = Path(tempfile.mkdtemp(prefix="causeway-edits-"))
+    figures = asyncio.run(
+        measure(arguments.accounts, arguments.erp_customers, arguments.edits, folder)
+    )
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Concurrent edits on both sides under faults: convergence, no duplicates, no ping-pong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from benchmarks.concurrent_edits import measure
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+async def test_edits_under_faults_converge_with_one_write_per_edit(tmp_path: Path) -> None:
+    figures = await measure(accounts=50, erp_customers=40, edits=30, folder=tmp_path)
+    report = figures["reconcile"]
+    assert report["clean"], figures["differences"]
+    assert report["differing_pairs"] == 0
+    assert report["left_records"] == report["right_records"]  # nothing duplicated
+    assert figures["parked"] == 0
+    injected = figures["faults_injected"]
+    assert sum(injected["crm"].values()) + sum(injected["erp"].values()) > 0
+    # Every edit needs exactly one write (propagate it, or revert a foreign edit).
+    assert figures["edits"] <= figures["sync_writes"] <= 1.05 * figures["edits"]
