@@ -14,15 +14,15 @@ from typing import Any
 
 import httpx
 
-from causeway.connectors.errors import FatalError, RetryableError
+from causeway.connectors.errors import FatalError
 from causeway.connectors.rest.auth import Credentials, credentials_for
 from causeway.connectors.rest.config import Resource, RestConfig
 from causeway.connectors.rest.errors import body_of, classify, retry_after
 from causeway.connectors.rest.paginators import PageRequest
 from causeway.connectors.rest.selectors import contains, find
+from causeway.connectors.transport import transport_failure
 
 # Timeouts before anything was sent cannot have changed the target.
-_UNSENT = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError)
 
 
 @dataclass(frozen=True)
@@ -121,16 +121,8 @@ class RestClient:
             await self._pace.wait()
             try:
                 response = await self._http.send(request)
-            except httpx.TimeoutException as error:
-                raise RetryableError(
-                    "timed out", ambiguous=write and not isinstance(error, _UNSENT), **context
-                ) from None
             except httpx.HTTPError as error:
-                raise RetryableError(
-                    f"connection failed: {type(error).__name__}",
-                    ambiguous=write and not isinstance(error, _UNSENT),
-                    **context,
-                ) from None
+                raise transport_failure(error, write=write, **context) from None
             if (
                 response.status_code == 401
                 and attempt == 1

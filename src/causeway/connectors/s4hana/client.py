@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
-from causeway.connectors.errors import FatalError, RetryableError
+from causeway.connectors.errors import FatalError
 from causeway.connectors.s4hana.errors import SYSTEM, classify
+from causeway.connectors.transport import ServerClock, transport_failure
 
 ODATA_ROOT = "/sap/opu/odata/sap"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "MERGE", "DELETE"})
@@ -54,7 +54,7 @@ class S4Client:
             transport=transport,
         )
         self._csrf: dict[str, str] = {}
-        self._clock_offset = timedelta(0)
+        self.clock = ServerClock()
         self._csrf_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -86,44 +86,24 @@ class S4Client:
         object_name: str | None = None,
         record_id: str | None = None,
     ) -> httpx.Response:
-        write = method in _WRITE_METHODS
         try:
             response = await self._http.request(
                 method, url, headers=headers, json=json, params=params
             )
-            self._note_server_clock(response)
-            return response
-        except httpx.TimeoutException:
-            raise RetryableError(
-                "timed out",
-                system=SYSTEM,
-                object_name=object_name,
-                record_id=record_id,
-                ambiguous=write,
-            ) from None
         except httpx.HTTPError as error:
-            raise RetryableError(
-                f"connection failed: {type(error).__name__}",
+            raise transport_failure(
+                error,
                 system=SYSTEM,
+                write=method in _WRITE_METHODS,
                 object_name=object_name,
                 record_id=record_id,
-                ambiguous=write and not isinstance(error, httpx.ConnectError),
             ) from None
-
-    def _note_server_clock(self, response: httpx.Response) -> None:
-        stamp = response.headers.get("date")
-        if not stamp:
-            return
-        try:
-            server = parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
-            return
-        # The header has whole seconds: the offset errs on the early side, which is safe.
-        self._clock_offset = server - datetime.now(UTC)
+        self.clock.observe(response)
+        return response
 
     def server_now(self) -> datetime:
         """The system's "now": change stamps are compared with its clock, not ours."""
-        return datetime.now(UTC) + self._clock_offset
+        return self.clock.now()
 
     async def request(
         self,

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from causeway.connectors.errors import FatalError, RetryableError
 from causeway.connectors.salesforce.errors import SYSTEM, classify
+from causeway.connectors.transport import transport_failure
 
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -147,21 +148,13 @@ class SalesforceClient:
                 response = await self._http.request(
                     method, url, json=json, params=params, headers=headers
                 )
-            except httpx.TimeoutException:
-                raise RetryableError(
-                    "timed out",
-                    system=SYSTEM,
-                    object_name=object_name,
-                    record_id=record_id,
-                    ambiguous=write,
-                ) from None
             except httpx.HTTPError as error:
-                raise RetryableError(
-                    f"connection failed: {type(error).__name__}",
+                raise transport_failure(
+                    error,
                     system=SYSTEM,
+                    write=write,
                     object_name=object_name,
                     record_id=record_id,
-                    ambiguous=write and not isinstance(error, httpx.ConnectError),
                 ) from None
             self._track_usage(response)
             if response.status_code == 401 and attempt == 1:

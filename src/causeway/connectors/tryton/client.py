@@ -29,6 +29,7 @@ from causeway.connectors.errors import (
     RetryableError,
     ThrottledError,
 )
+from causeway.connectors.transport import ServerClock
 
 log = structlog.get_logger("causeway.connectors.tryton")
 
@@ -175,7 +176,7 @@ class TrytonClient:
         )
         self._authorization: str | None = None
         self._context: dict[str, Any] | None = None
-        self._clock_offset = timedelta(0)
+        self.clock = ServerClock()
         self._request_id = 0
 
     def __repr__(self) -> str:
@@ -191,7 +192,7 @@ class TrytonClient:
 
     def server_now(self) -> datetime:
         """The server's clock as last seen in a Date header (never ahead of it)."""
-        return datetime.now(UTC) + self._clock_offset
+        return self.clock.now()
 
     async def login(self) -> None:
         """Open a session and load the user's preferences as the context of later calls."""
@@ -271,19 +272,8 @@ class TrytonClient:
                 object_name=model,
                 ambiguous=writes,
             ) from None
-        self._observe_clock(response)
+        self.clock.observe(response)
         return self._result(method, response, writes, model)
-
-    def _observe_clock(self, response: httpx.Response) -> None:
-        stamp = response.headers.get("Date")
-        if not stamp:
-            return
-        try:
-            server = parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
-            return
-        if server.tzinfo is not None:
-            self._clock_offset = server - datetime.now(UTC)
 
     def _result(
         self, method: str, response: httpx.Response, writes: bool, model: str | None
