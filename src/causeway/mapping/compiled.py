@@ -130,6 +130,17 @@ class CompiledMapping:
         """Canonical fields that feed the accepted system fields (for ownership checks)."""
 
     @property
+    def inbound_fields(self) -> frozenset[str]:
+        """Top-level canonical fields the inbound direction fills (the rest are defaults)."""
+        if self.inbound is None:
+            return frozenset()
+        return frozenset(
+            str(rule.target.segments[0])
+            for rule in self.inbound.rules.rules
+            if rule.target.segments and isinstance(rule.target.segments[0], str)
+        )
+
+    @property
     def key(self) -> tuple[str, str, str]:
         """(system, system object, canonical object): how catalogues index mappings."""
         return (self.system, self.object_name, self.canonical)

@@ -137,7 +137,14 @@ class SyncEngine:
         route, source = self.route_for(record.system, record.object_name)
         xref = Xref(connection)
         canonical = source.mapping.to_canonical(record.fields, xref=xref)
-        incoming = canonical.model_dump(mode="json", exclude_none=True)
+        # Only what this system's mapping fills: model defaults (an empty address list, an
+        # "active" status) from a system that keeps no such data must not overwrite others'.
+        filled = source.mapping.inbound_fields | {"id", "external_ids"}
+        incoming = {
+            name: value
+            for name, value in canonical.model_dump(mode="json", exclude_none=True).items()
+            if name in filled
+        }
         canonical_id, created = self._identity(xref, route.entity, record, incoming)
         store = GoldenStore(connection)
         golden = store.load(route.entity, canonical_id)

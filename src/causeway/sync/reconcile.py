@@ -145,7 +145,9 @@ def _canonical(
     except MappingError as error:
         report.unreadable.append(f"{record.system} {record.id}: {error.describe()}")
         return None
-    return flatten({k: v for k, v in data.items() if k not in META_FIELDS})
+    # Fields the mapping never fills hold model defaults, not the system's data.
+    filled = mapping.inbound_fields - META_FIELDS
+    return flatten({k: v for k, v in data.items() if k in filled})
 
 
 async def reconcile(
