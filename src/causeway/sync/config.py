@@ -35,6 +35,9 @@ class EndpointConfig(BaseModel):
     reference_field: str | None = Field(
         None, description="with reference 'field': the canonical field whose value keys records"
     )
+    stamp_existing: bool = Field(
+        True, description="write the reference on existing records too, not only on creates"
+    )
 
 
 class EntityConfig(BaseModel):
@@ -89,6 +92,7 @@ def build_routes(config: SyncConfig, catalog: MappingCatalog) -> dict[str, Entit
                     mapping=mapping,
                     external_field=endpoint.external_field,
                     reference=_reference(endpoint),
+                    stamp_existing=endpoint.stamp_existing,
                 )
             )
         policy = OwnershipPolicy(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from causeway.connectors.contract import RawRecord, WriteKey, WriteOperation, WriteRequest
 from causeway.mapping.compiled import CompiledMapping
 from causeway.sync.golden import GoldenStore, payload_hash
-from causeway.sync.ownership import OwnershipPolicy, merge
+from causeway.sync.ownership import META_FIELDS, OwnershipPolicy, merge
 from causeway.sync.review import MatchReviewPendingError, MatchReviews
 from causeway.sync.xref import Xref
 
@@ -36,6 +36,9 @@ class Endpoint:
         canonical_id
     )
     """(canonical id, golden document) -> the value stored in `external_field`."""
+    stamp_existing: bool = True
+    """False where a system keeps the reference a record was created with (Tryton's party
+    code): the reference is then written by creates only."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class SyncEngine:
                 # over fields that system owns. Its own change will plan the write.
                 continue
             command = self._plan_write(
-                store, route, endpoint, canonical_id, document, links, record
+                store, route, endpoint, canonical_id, document, links, record, incoming
             )
             if command is not None:
                 outcome.commands.append(command)
@@ -206,12 +209,14 @@ class SyncEngine:
         document: dict[str, Any],
         links: dict[str, str],
         record: RawRecord,
+        incoming: Mapping[str, Any],
     ) -> Command | None:
         document = {name: value for name, value in document.items() if name != "updated_at"}
         accepted = set(endpoint.mapping.accepts)
         full = endpoint.mapping.to_system(document)
         payload = {name: value for name, value in full.items() if name in accepted}
-        if endpoint.external_field is not None:
+        exists = endpoint.system in links or endpoint.system == record.system
+        if endpoint.external_field is not None and (endpoint.stamp_existing or not exists):
             # Stamp Causeway's reference on every copy: retried creates find it, and a
             # relinked record keeps its identity.
             reference = endpoint.reference(canonical_id, document)
@@ -224,6 +229,20 @@ class SyncEngine:
         if endpoint.system == record.system and endpoint.object_name == record.object_name:
             # The source's copy is at hand: write back only what differs from it.
             payload = differing(payload, record.fields)
+            if any(name not in record.fields for name in payload):
+                # A field read back in another shape than it is written (Tryton's lines:
+                # commands out, nested records in) is compared with the source's own copy,
+                # mapped in and out again. Identity comes from the record alone, and the
+                # reference stamp is always compared as read.
+                known = {name: value for name, value in document.items() if name not in META_FIELDS}
+                echoed = endpoint.mapping.to_system(known | dict(incoming))
+                payload = {
+                    name: value
+                    for name, value in payload.items()
+                    if name in record.fields
+                    or name == endpoint.external_field
+                    or not _covers(echoed.get(name), value)
+                }
             if not payload:
                 store.record_write(route.entity, canonical_id, endpoint.system, digest)
                 return None

@@ -29,6 +29,8 @@ def test_catalogue_holds_every_shipped_mapping(shipped: MappingCatalog) -> None:
         ("salesforce", "Contact", "contact"),
         ("salesforce", "Order", "sales_order"),
         ("salesforce", "Product2", "product"),
+        ("tryton", "party.party", "customer"),
+        ("tryton", "product.template", "product"),
     ]
     assert [m.object_name for m in shipped.for_system("salesforce", "customer")] == ["Account"]
 

@@ -74,11 +74,18 @@ class S4Connector:
             return None
         if spec.changed_at is not None:
             return compare(spec.changed_at, "ge", watermark.modified_at)
-        # Day granularity on the server; exact (time, key) ordering is applied here.
-        day = watermark.modified_at.astimezone(UTC).replace(tzinfo=None, hour=0, minute=0)
-        day = day.replace(second=0, microsecond=0)
-        pairs = [pair for pair in (spec.changed_on, spec.created_on) if pair]
-        return any_of_filters([compare(pair[0], "ge", day) for pair in pairs])
+        # Date and time stamps (whole seconds): on the watermark's day from its second on,
+        # or any later day. Exact (time, key) order is applied here.
+        moment = watermark.modified_at.astimezone(UTC)
+        day = datetime(moment.year, moment.month, moment.day)
+        second = time(moment.hour, moment.minute, moment.second)
+        stamps = [pair for pair in (spec.changed_on, spec.created_on) if pair is not None]
+        parts = [
+            compare(date_field, "gt", day)
+            | (compare(date_field, "eq", day) & compare(time_field, "ge", second))
+            for date_field, time_field in stamps
+        ]
+        return any_of_filters(parts) if parts else None
 
     async def changes(self, object_name: str, cursor: str | None, limit: int) -> ChangePage:
         """Records changed after the cursor, oldest first, up to the settle horizon."""

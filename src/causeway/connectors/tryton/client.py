@@ -35,6 +35,8 @@ log = structlog.get_logger("causeway.connectors.tryton")
 
 # Messages of a server running with language "en"; anything unmatched stays "invalid".
 _PERMISSION = re.compile(r"^You are not allowed to ")
+# "You are not allowed to modify the field "Code" in record ...": the record, not the user.
+_READ_ONLY_FIELD = re.compile(r'^You are not allowed to (?:modify|write) the field "([^"]+)"')
 _UNIQUE = re.compile(r"must be unique")
 _TRANSIENT = re.compile(r"database is locked|could not serialize|deadlock detected", re.I)
 _FIELD_LABEL = re.compile(r'field "([^"]+)"')
@@ -335,6 +337,9 @@ def classify(error: Any, *, system: str, object_name: str | None) -> ConnectorEr
     kind, detail = str(error[0]), error[1] if len(error) > 1 else None
     if kind == "UserError":
         message = _first_text(detail)
+        read_only = _READ_ONLY_FIELD.match(message)
+        if read_only:
+            return InvalidRecordError(message, code=kind, field=read_only.group(1), **where)
         if _PERMISSION.match(message):
             return FatalError(message, code=kind, **where)
         if _UNIQUE.search(message):

@@ -26,6 +26,8 @@ NESTED_FIELDS: dict[str, tuple[str, ...]] = {
     "party.party": (
         "addresses.party_name",
         "addresses.street_unstructured",
+        "addresses.street_name",
+        "addresses.building_number",
         "addresses.postal_code",
         "addresses.city",
         "addresses.country",
@@ -38,7 +40,8 @@ NESTED_FIELDS: dict[str, tuple[str, ...]] = {
         "identifiers.type",
         "identifiers.code",
     ),
-    "product.template": ("products.code", "products.suffix_code", "products.active"),
+    # A template's name is translatable, so Tryton loads it lazily: ask for it.
+    "product.template": ("name", "products.code", "products.suffix_code", "products.active"),
     "sale.sale": (
         "lines.type",
         "lines.sequence",

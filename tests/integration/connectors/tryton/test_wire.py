@@ -172,3 +172,16 @@ def test_typed_values_round_trip_in_trytons_json_form() -> None:
     assert wire["when"]["__class__"] == "datetime"
     assert wire["when"]["microsecond"] == 890
     assert loads(dumps(payload)) == payload
+
+
+def test_a_read_only_field_is_an_invalid_record_not_a_fatal_stop() -> None:
+    from causeway.connectors.errors import ErrorClass
+    from causeway.connectors.tryton.client import classify
+
+    error = classify(
+        ["UserError", ['You are not allowed to modify the field "Code" in record "Acme".', ""]],
+        system="tryton",
+        object_name="party.party",
+    )
+    assert error.error_class is ErrorClass.INVALID
+    assert error.field == "Code"
