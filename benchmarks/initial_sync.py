@@ -105,6 +105,7 @@ async def measure(
         unlinked_crm, unlinked_erp = len(report.only_left), len(report.only_right)
         expected_crm = accounts + erp_customers - matched.linked - unlinked_erp
         expected_erp = erp_customers + accounts - matched.linked - unlinked_crm
+        figures["held_for_review"] = matched.for_review
         figures["duplicates"] = {
             "crm": report.left_records - expected_crm,
             "erp": report.right_records - expected_erp,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import structlog
 
@@ -28,5 +29,7 @@ def configure_logging(level: str | None = None, json_lines: bool | None = None) 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        # Logs go to stderr: stdout stays for a command's own output (JSON, tables).
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )

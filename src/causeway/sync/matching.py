@@ -191,6 +191,11 @@ def _blocks(candidate: Candidate) -> Iterable[str]:
         yield "zip:" + _zip(candidate)
     if candidate.core_name:
         yield f"name:{country}:{candidate.core_name[:4]}"
+    # A typo in the name's first letters and a missing postal code still share these.
+    if candidate.phone and len(normalise_phone(candidate.phone)) >= 7:
+        yield "phone:" + normalise_phone(candidate.phone)
+    if candidate.core_street and candidate.city:
+        yield f"street:{country}:{candidate.city.casefold()}:{candidate.core_street}"
 
 
 def match(
