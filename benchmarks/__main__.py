@@ -6,10 +6,12 @@ import asyncio
 import json
 import platform
 import sys
+import tempfile
+from pathlib import Path
 
 import psutil
 
-from benchmarks import initial_sync
+from benchmarks import concurrent_edits, initial_sync, matching
 from causeway.mapping.bench import run_mapping_benchmark
 from causeway.observe.logging import configure_logging
 from causeway.runtime import bench as backbone_bench
@@ -26,14 +28,18 @@ def machine() -> dict[str, object]:
 
 
 def main() -> None:
-    """Run the mapping, backbone and initial-sync benchmarks."""
+    """Run the mapping, backbone, matching, initial-sync and concurrent-edit benchmarks."""
     configure_logging("WARNING")
     print(json.dumps({"machine": machine()}, indent=2))
     for result in run_mapping_benchmark(records=20_000):
         print(result.describe())
     backbone_bench.main([])
-    figures = asyncio.run(initial_sync.measure(10_000, 8_000, 0.75, 2_000))
+    print(json.dumps({"matching": matching.measure(10_000, 8_000, 0.75)}, indent=2))
+    figures = asyncio.run(initial_sync.measure(800, 640, 0.75, 40))
     print(json.dumps({"initial_sync": figures}, indent=2))
+    folder = Path(tempfile.mkdtemp(prefix="causeway-edits-"))
+    edits = asyncio.run(concurrent_edits.measure(60, 50, 40, folder))
+    print(json.dumps({"concurrent_edits": edits}, indent=2))
 
 
 if __name__ == "__main__":
