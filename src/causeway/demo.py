@@ -1,7 +1,8 @@
-"""The embedded demo: seeded sandboxes, read through Causeway's own connectors.
+"""The embedded demo: seeded sandboxes, matched, synced both ways and reconciled.
 
-One process, no servers to install: both sandboxes start on loopback ports, and the
-Salesforce and S/4HANA connectors read what each side holds, the way a sync would.
+One process, no servers to install: both sandboxes start on loopback ports, the Salesforce
+and S/4HANA connectors read what each side holds, the customers both know are matched, the
+sync runs on the embedded SQLite backbone until quiet, and reconciliation shows the result.
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ from causeway.connectors.s4hana.client import S4Settings
 from causeway.connectors.s4hana.connector import S4Connector
 from causeway.connectors.salesforce.client import SalesforceSettings
 from causeway.connectors.salesforce.connector import SalesforceConnector
+from causeway.mapping.loader import shipped_mappings
 from causeway.sandbox.launch import RunningSandboxes, start_both
 from causeway.sandbox.seed import SeedConfig, generate
+from causeway.store.engine import make_engine
+from causeway.store.schema import upgrade
+from causeway.sync.config import build_routes, default_sync_config
+from causeway.sync.initial_load import initial_match, link_by_key
+from causeway.sync.pipeline import PipelineSettings, SyncPipeline
+from causeway.sync.reconcile import reconcile
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,54 @@ async def survey(running: RunningSandboxes) -> list[ObjectCount]:
         await s4.aclose()
 
 
+async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, object]:
+    """Match the customers both sides know, sync customers and products, then reconcile."""
+    database = make_engine(f"sqlite:///{state_dir / 'causeway.sqlite'}")
+    upgrade(database)
+    salesforce, s4 = connectors_for(running, settle=timedelta(seconds=1))
+    catalog = shipped_mappings()
+    account = catalog.get("salesforce", "Account", "customer")
+    partner = catalog.get("s4hana", "A_BusinessPartner", "customer")
+    try:
+        matched = await initial_match(database, (salesforce, account), (s4, partner))
+        await link_by_key(
+            database,
+            "product",
+            (salesforce, catalog.get("salesforce", "Product2", "product")),
+            (s4, catalog.get("s4hana", "A_Product", "product")),
+            "sku",
+        )
+        pipeline = SyncPipeline(
+            database,
+            build_routes(default_sync_config(), catalog),
+            {"salesforce": salesforce, "s4hana": s4},
+            PipelineSettings(idle_seconds=0.05, quiet_interval_s=2.0),
+        )
+        started = time.perf_counter()
+        changes = await pipeline.run_until_quiet(timeout_s=900)
+        seconds = time.perf_counter() - started
+        report = await reconcile(database, "customer", (salesforce, account), (s4, partner))
+        stats = pipeline.backbone.stats()
+        return {
+            "customers linked by matching": matched.linked,
+            "pairs waiting for review": matched.for_review,
+            "changes read": changes,
+            "writes": sum(s.done for s in stats if s.topic.startswith("sync.commands.")),
+            f"parked (causeway dlq list --url sqlite:///{state_dir / 'causeway.sqlite'})": sum(
+                s.parked for s in stats
+            ),
+            "sync time": f"{seconds:.1f} s",
+            "CRM accounts after sync": report.left_records,
+            "ERP partners after sync": report.right_records,
+            "pairs agreeing": report.agreeing,
+            "pairs differing": len(report.differing),
+        }
+    finally:
+        await salesforce.aclose()
+        await s4.aclose()
+        database.dispose()
+
+
 def run_demo(
     accounts: int = 200,
     products: int = 50,
@@ -103,7 +159,7 @@ def run_demo(
     state_dir: Path = Path("var/demo"),
     console: Console | None = None,
 ) -> list[ObjectCount]:
-    """Start the seeded sandboxes, show what they hold, and keep serving until Ctrl+C."""
+    """Start the seeded sandboxes, sync them, show the result, and keep serving until Ctrl+C."""
     out = console or Console()
     universe = generate(SeedConfig(accounts=accounts, products=products))
     out.print(
@@ -121,6 +177,16 @@ def run_demo(
         for count in counts:
             table.add_row(count.system, count.object_name, str(count.records), count.example)
         out.print(table)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "causeway.sqlite").unlink(missing_ok=True)
+        out.print("Matching and syncing customers and products both ways...")
+        outcome = asyncio.run(sync_both(running, state_dir))
+        synced = Table(title="Initial sync, then reconciliation")
+        synced.add_column("what")
+        synced.add_column("value")
+        for name, value in outcome.items():
+            synced.add_row(name, str(value))
+        out.print(synced)
         access = Table(title="Reach the sandboxes")
         for column in ("sandbox", "what", "value"):
             access.add_column(column)

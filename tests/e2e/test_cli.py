@@ -76,3 +76,11 @@ def test_demo_reads_both_sandboxes_through_the_connectors() -> None:
     assert rows["Product2"] == "5"
     assert rows["A_BusinessPartner"] == "20"
     assert rows["A_Product"] == "5"
+    synced = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") == 3
+    }
+    assert synced["pairs differing"] == "0"
+    assert synced["CRM accounts after sync"] == synced["ERP partners after sync"]
+    assert synced["pairs agreeing"] == synced["CRM accounts after sync"]
