@@ -208,7 +208,7 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
         await asyncio.sleep(2.5)
         await initial_match(database, (salesforce, account), (s4, partner))
         await pipeline.run_until_quiet(timeout_s=600)
-        before = _writes(pipeline)
+        before = pipeline.written()
         pairs = linked_pairs(database)
         for side in ("crm", "erp"):
             _set_faults(running, side, FAULTS)
@@ -222,7 +222,7 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
         await syncing
         await pipeline.run_until_quiet(timeout_s=600)
         seconds = time.perf_counter() - started
-        writes = _writes(pipeline) - before
+        writes = pipeline.written() - before
         report = await reconcile(database, "customer", (salesforce, account), (s4, partner))
         faults = {side: _injected(running, side) for side in ("crm", "erp")}
         figures = {
@@ -232,7 +232,7 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
             "user_attempts": log.attempts,
             "sync_writes": writes,
             "writes_per_edit": round(writes / max(log.total, 1), 3),
-            "parked": sum(s.parked for s in pipeline.backbone.stats()),
+            "parked": pipeline.parked(),
             "seconds": round(seconds, 1),
             "faults_injected": faults,
             "reconcile": report.summary(),
@@ -247,12 +247,6 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
         await s4.aclose()
         running.stop()
         database.dispose()
-
-
-def _writes(pipeline: SyncPipeline) -> int:
-    return sum(
-        s.done + s.parked for s in pipeline.backbone.stats() if s.topic.startswith("sync.commands.")
-    )
 
 
 def _app_state(running: RunningSandboxes, side: str) -> Any:

@@ -25,7 +25,7 @@ from causeway.sandbox.seed import SeedConfig, generate
 from causeway.store.engine import make_engine
 from causeway.store.schema import upgrade
 from causeway.sync.config import build_routes, default_sync_config
-from causeway.sync.initial_load import initial_match, link_by_key
+from causeway.sync.initial_load import initial_match, link_products_by_sku
 from causeway.sync.pipeline import PipelineSettings, SyncPipeline
 from causeway.sync.reconcile import reconcile
 from causeway.sync.xref import Xref
@@ -74,13 +74,7 @@ async def measure(
         figures["true_pairs_linked"] = len(linked)
         figures["matched_share"] = round(len(linked) / max(len(truth), 1), 4)
         figures["wrong_links"] = matched.linked - len(linked)
-        await link_by_key(
-            database,
-            "product",
-            (salesforce, catalog.get("salesforce", "Product2", "product")),
-            (s4, catalog.get("s4hana", "A_Product", "product")),
-            "sku",
-        )
+        await link_products_by_sku(database, salesforce, s4, catalog)
         pipeline = SyncPipeline(
             database,
             build_routes(default_sync_config(), catalog),
@@ -90,9 +84,7 @@ async def measure(
         started = time.perf_counter()
         changes = await pipeline.run_until_quiet(timeout_s=7200)
         seconds = time.perf_counter() - started
-        stats = pipeline.backbone.stats()
-        writes = sum(s.done for s in stats if s.topic.startswith("sync.commands."))
-        parked = sum(s.parked for s in stats)
+        writes, parked = pipeline.written(), pipeline.parked()
         figures["sync"] = {
             "changes_read": changes,
             "writes": writes,

@@ -28,7 +28,7 @@ from causeway.sandbox.seed import SeedConfig, generate
 from causeway.store.engine import make_engine
 from causeway.store.schema import upgrade
 from causeway.sync.config import build_routes, default_sync_config
-from causeway.sync.initial_load import initial_match, link_by_key
+from causeway.sync.initial_load import initial_match, link_products_by_sku
 from causeway.sync.pipeline import PipelineSettings, SyncPipeline
 from causeway.sync.reconcile import reconcile
 
@@ -114,13 +114,7 @@ async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, obj
     partner = catalog.get("s4hana", "A_BusinessPartner", "customer")
     try:
         matched = await initial_match(database, (salesforce, account), (s4, partner))
-        await link_by_key(
-            database,
-            "product",
-            (salesforce, catalog.get("salesforce", "Product2", "product")),
-            (s4, catalog.get("s4hana", "A_Product", "product")),
-            "sku",
-        )
+        await link_products_by_sku(database, salesforce, s4, catalog)
         pipeline = SyncPipeline(
             database,
             build_routes(default_sync_config(), catalog),
@@ -131,14 +125,13 @@ async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, obj
         changes = await pipeline.run_until_quiet(timeout_s=900)
         seconds = time.perf_counter() - started
         report = await reconcile(database, "customer", (salesforce, account), (s4, partner))
-        stats = pipeline.backbone.stats()
         return {
             "customers linked by matching": matched.linked,
             "pairs waiting for review": matched.for_review,
             "changes read": changes,
-            "writes": sum(s.done for s in stats if s.topic.startswith("sync.commands.")),
-            f"parked (causeway dlq list --url sqlite:///{state_dir / 'causeway.sqlite'})": sum(
-                s.parked for s in stats
+            "writes": pipeline.written(),
+            f"parked (causeway dlq list --url sqlite:///{state_dir / 'causeway.sqlite'})": (
+                pipeline.parked()
             ),
             "sync time": f"{seconds:.1f} s",
             "CRM accounts after sync": report.left_records,

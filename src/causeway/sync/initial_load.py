@@ -17,6 +17,7 @@ from causeway.canonical.party import AddressRole, Customer
 from causeway.connectors.contract import Connector, RawRecord
 from causeway.mapping.compiled import CompiledMapping
 from causeway.mapping.errors import MappingError
+from causeway.mapping.loader import MappingCatalog
 from causeway.sync.matching import Candidate, MatchThresholds, match
 from causeway.sync.reconcile import read_all
 from causeway.sync.review import MatchReviews
@@ -174,3 +175,16 @@ async def link_by_key(
             report.linked += 1
         report.unmatched_right = len(set(sides[1]) - set(sides[0]))
     return report
+
+
+async def link_products_by_sku(
+    database: Engine, salesforce: Connector, s4: Connector, catalog: MappingCatalog
+) -> InitialMatchReport:
+    """Link the Salesforce and S/4HANA products that share a SKU (the shipped default)."""
+    return await link_by_key(
+        database,
+        "product",
+        (salesforce, catalog.get("salesforce", "Product2", "product")),
+        (s4, catalog.get("s4hana", "A_Product", "product")),
+        "sku",
+    )

@@ -105,6 +105,16 @@ class SyncPipeline:
         for system in self.connectors:
             self.backbone.subscribe(commands_topic(system), WRITER_GROUP)
 
+    def written(self) -> int:
+        """Write commands settled so far: done or parked, per envelope (not per attempt)."""
+        return sum(
+            s.done + s.parked for s in self.backbone.stats() if s.topic.startswith("sync.commands.")
+        )
+
+    def parked(self) -> int:
+        """Envelopes parked for an operator, on every topic."""
+        return sum(s.parked for s in self.backbone.stats())
+
     def pending(self) -> int:
         """Envelopes not yet settled (ready, in flight or waiting for a retry)."""
         return sum(s.ready + s.in_flight + s.scheduled for s in self.backbone.stats())
