@@ -48,7 +48,6 @@ class S4Client:
         self._http = httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
             auth=httpx.BasicAuth(settings.username, settings.password.get_secret_value()),
-            params={"sap-client": settings.sap_client},
             timeout=settings.timeout_s,
             verify=verify,
             transport=transport,
@@ -65,7 +64,10 @@ class S4Client:
             current = self._csrf.get(service)
             if current is None or current == stale:
                 response = await self._send(
-                    "GET", f"{ODATA_ROOT}/{service}/", headers={"x-csrf-token": "Fetch"}
+                    "GET",
+                    f"{ODATA_ROOT}/{service}/",
+                    headers={"x-csrf-token": "Fetch"},
+                    params={"sap-client": self.settings.sap_client},
                 )
                 if response.status_code >= 300:
                     raise classify(response.status_code, _json(response), headers=response.headers)
@@ -120,7 +122,13 @@ class S4Client:
         method = method.upper()
         url = path if path.startswith("http") else f"{ODATA_ROOT}/{service}/{path.lstrip('/')}"
         headers = {"Accept": "application/json"}
-        query = {"$format": "json", **(params or {})} if method == "GET" else params
+        if path.startswith("http"):
+            # A `__next` link carries its whole query; any params would replace it in httpx.
+            query = None
+        else:
+            query = {"sap-client": self.settings.sap_client, **(params or {})}
+            if method == "GET":
+                query["$format"] = "json"
         token: str | None = None
         for attempt in (1, 2):
             if method in _WRITE_METHODS:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 
 from causeway.connectors.contract import WriteKey, WriteOperation, WriteRequest
 from causeway.connectors.errors import ErrorClass, FatalError
-from causeway.connectors.s4hana.client import ODATA_ROOT
+from causeway.connectors.s4hana.client import ODATA_ROOT, S4Settings
+from causeway.connectors.s4hana.connector import S4Connector
 from causeway.sandbox.faults import FaultPlan
 from tests.support.sandboxes import Sandboxes
 
@@ -156,3 +159,35 @@ async def test_an_update_reaches_the_address_and_the_sales_area(sandbox: Sandbox
         assert area["CustomerPaymentTerms"] == "NT45"
     finally:
         await connector.aclose()
+
+
+async def test_full_read_follows_next_links_to_the_end() -> None:
+    # Regression: following `__next` must keep its query ($skiptoken, $expand), or the
+    # first page comes back forever.
+    from causeway.sandbox.erp.app import ErpSettings, create_app
+    from causeway.sandbox.seed import SeedConfig, generate
+    from causeway.sandbox.server import serve_in_thread
+
+    universe = generate(
+        SeedConfig(accounts=0, erp_customers=25, products=0, contacts_per_account=0)
+    )
+    settings = ErpSettings(page_size=10)
+    app = create_app(settings, universe)
+    with serve_in_thread(app, date_header=False) as server:
+        connector = S4Connector(
+            S4Settings(
+                base_url=server.url,
+                username=settings.username,
+                password=SecretStr(settings.password),
+            ),
+            settle=timedelta(0),
+        )
+        try:
+            await asyncio.sleep(1.1)
+            page = await connector.changes("A_BusinessPartner", None, 1000)
+            ids = [record.id for record in page.records]
+            assert len(ids) == 25
+            assert len(set(ids)) == 25
+            assert all("to_BusinessPartnerAddress" in r.fields for r in page.records)
+        finally:
+            await connector.aclose()
