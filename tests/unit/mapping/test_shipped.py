@@ -170,3 +170,18 @@ def test_orders_travel_from_the_erp_to_the_crm(shipped: MappingCatalog) -> None:
         "attributes": {"type": "OrderItem"}, "ERP_Item_Number__c": "10", "Product2Id": "01tA",
         "Description": None, "Quantity": 3, "UnitPrice": None, "EndDate": None,
     }]
+
+
+def test_a_long_name_continues_into_name_2_and_back(shipped: MappingCatalog) -> None:
+    mapping = shipped.get("s4hana", "A_BusinessPartner", "customer")
+    name = "Costalonga, Ginese e Cutuli e figli Società per Azioni"
+    payload = mapping.to_system({"party": {"name": name}, "addresses": []})
+    assert len(payload["OrganizationBPName1"]) == 40
+    assert payload["OrganizationBPName1"] + payload["OrganizationBPName2"] == name
+    back = mapping.to_canonical_data({"BusinessPartner": "1", **payload})
+    assert back["party"]["name"] == name
+    assert "name2" not in back["party"] or back["party"]["name2"] is None
+    short = mapping.to_canonical_data(
+        {"BusinessPartner": "2", "OrganizationBPName1": "Acme", "OrganizationBPName2": "Sales"}
+    )
+    assert (short["party"]["name"], short["party"]["name2"]) == ("Acme", "Sales")
