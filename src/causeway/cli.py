@@ -10,6 +10,13 @@ import typer
 from causeway.runtime.cli import app as dlq_app
 from causeway.sandbox.cli import app as sandbox_app
 from causeway.store.cli import app as db_app
+from causeway.sync.cli import (
+    decisions_command,
+    reconcile_command,
+    review_app,
+    sync_app,
+    xref_app,
+)
 
 app = typer.Typer(
     name="causeway",
@@ -20,6 +27,11 @@ app = typer.Typer(
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(sync_app, name="sync")
+app.add_typer(xref_app, name="xref")
+app.add_typer(review_app, name="review")
+app.command("reconcile")(reconcile_command)
+app.command("decisions")(decisions_command)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import yaml
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
@@ -72,6 +73,37 @@ def connectors_for(
         settle=settle,
     )
     return salesforce, s4
+
+
+def write_project_file(running: RunningSandboxes, state_dir: Path) -> Path:
+    """A project file for the running sandboxes, so every operator command works against them."""
+    if not (running.crm and running.crm_settings and running.tls):
+        raise RuntimeError("the CRM sandbox is not running")
+    if not (running.erp and running.erp_settings):
+        raise RuntimeError("the ERP sandbox is not running")
+    project = {
+        "database": f"sqlite:///{(state_dir / 'causeway.sqlite').resolve()}",
+        "systems": {
+            "salesforce": {
+                "type": "salesforce",
+                "login_url": running.crm.url,
+                "client_id": running.crm_settings.client_id,
+                "client_secret": running.crm_settings.client_secret,
+                "ca_bundle": str(running.tls.cert.resolve()),
+            },
+            "s4hana": {
+                "type": "s4hana",
+                "base_url": running.erp.url,
+                "username": running.erp_settings.username,
+                "password": running.erp_settings.password,
+                "sap_client": running.erp_settings.sap_client,
+            },
+        },
+    }
+    path = state_dir / "causeway.yaml"
+    header = "# The demo's project: its sandboxes' addresses and (sandbox-only) credentials.\n"
+    path.write_text(header + yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+    return path
 
 
 async def count_all(connector: Connector, object_name: str, label: str) -> ObjectCount:
@@ -186,8 +218,14 @@ def run_demo(
         for row in running.describe():
             access.add_row(*row)
         out.print(access)
+        project = write_project_file(running, state_dir)
         if serve:
-            out.print("The sandboxes keep serving; press Ctrl+C to stop.")
+            out.print(
+                "The sandboxes keep serving; press Ctrl+C to stop. Meanwhile, in another shell:\n"
+                f"  .venv/bin/causeway reconcile customers -p {project}\n"
+                f"  .venv/bin/causeway sync run -p {project}     (edit records, watch them flow)\n"
+                f"  .venv/bin/causeway review list --url sqlite:///{state_dir / 'causeway.sqlite'}"
+            )
             try:
                 while True:
                     time.sleep(3600)

@@ -82,6 +82,19 @@ class Sandboxes:
         )
         response.raise_for_status()
 
+    def admin_post(self, system: str, path: str, body: dict[str, object]) -> dict[str, object]:
+        """POST to a sandbox's admin API (e.g. the CRM's merge), answering its JSON."""
+        url, token, verify = self._admin(system)
+        response = httpx.post(
+            f"{url}/__admin/{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            verify=verify,
+        )
+        response.raise_for_status()
+        answer: dict[str, object] = response.json()
+        return answer
+
     def _admin(self, system: str) -> tuple[str, str, bool | ssl.SSLContext]:
         if system == "crm":
             assert self.running.crm_settings is not None

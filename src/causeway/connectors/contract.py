@@ -28,6 +28,8 @@ class RawRecord:
     deleted: bool = False
     origin: str | None = None
     """Who made the change, when the system says (e.g. a CDC changeOrigin): echo detection."""
+    merged_into: str | None = None
+    """For a record deleted by a merge: the id of the record it was merged into."""
 
 
 @dataclass(frozen=True)

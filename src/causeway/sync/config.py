@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from causeway.mapping.loader import MappingCatalog
 from causeway.sync.engine import Endpoint, EntityRoute
-from causeway.sync.ownership import OwnershipPolicy
+from causeway.sync.ownership import ConflictPolicy, OwnershipPolicy
 from causeway.sync.xref import short_reference
 
 Reference = Literal["canonical_id", "short", "field"]
@@ -38,6 +38,10 @@ class EndpointConfig(BaseModel):
     stamp_existing: bool = Field(
         True, description="write the reference on existing records too, not only on creates"
     )
+    on_delete: Literal["ignore", "archive", "delete"] = Field(
+        "ignore",
+        description="what happens to this system's copy when the object is deleted elsewhere",
+    )
 
 
 class EntityConfig(BaseModel):
@@ -47,8 +51,15 @@ class EntityConfig(BaseModel):
 
     owners: dict[str, str] = Field(default_factory=dict)
     default_owner: str | None = None
-    unowned: Literal["newest_wins", "first_wins"] = "newest_wins"
+    unowned: ConflictPolicy = "newest_wins"
+    conflicts: dict[str, ConflictPolicy] = Field(
+        default_factory=dict, description="per-field policy for fields nobody owns"
+    )
     enforce: bool = True
+    archived: dict[str, Any] = Field(
+        default_factory=dict,
+        description="canonical values that mark an archived object, for on_delete: archive",
+    )
     endpoints: list[EndpointConfig]
 
 
@@ -93,6 +104,7 @@ def build_routes(config: SyncConfig, catalog: MappingCatalog) -> dict[str, Entit
                     external_field=endpoint.external_field,
                     reference=_reference(endpoint),
                     stamp_existing=endpoint.stamp_existing,
+                    on_delete=endpoint.on_delete,
                 )
             )
         policy = OwnershipPolicy(
@@ -100,9 +112,16 @@ def build_routes(config: SyncConfig, catalog: MappingCatalog) -> dict[str, Entit
             owners=spec.owners,
             default_owner=spec.default_owner,
             unowned=spec.unowned,
+            conflicts=spec.conflicts,
             enforce=spec.enforce,
         )
-        routes[entity] = EntityRoute(entity, policy, tuple(endpoints))
+        archives = any(endpoint.on_delete == "archive" for endpoint in spec.endpoints)
+        if archives and not spec.archived:
+            raise SyncConfigError(
+                f"entities.{entity}.archived: on_delete 'archive' needs the canonical values "
+                "that mark an archived object (e.g. status: archived)"
+            )
+        routes[entity] = EntityRoute(entity, policy, tuple(endpoints), spec.archived)
     return routes
 
 
@@ -137,6 +156,9 @@ def default_sync_config() -> SyncConfig:
                         "currency": "s4hana",
                         "tax_ids": "s4hana",
                     },
+                    # Deleted in the CRM (or merged away there): the ERP partner is marked
+                    # for archiving, never deleted (open items may still refer to it).
+                    "archived": {"status": "archived"},
                     "endpoints": [
                         {
                             "system": "salesforce",
@@ -148,6 +170,7 @@ def default_sync_config() -> SyncConfig:
                             "object": "A_BusinessPartner",
                             "external_field": "SearchTerm2",
                             "reference": "short",
+                            "on_delete": "archive",
                         },
                     ],
                 },

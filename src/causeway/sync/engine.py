@@ -4,6 +4,8 @@ A change is mapped to canonical, given its identity through the cross-reference,
 into the golden record by field ownership, and turned into one write per system whose copy
 now differs from what Causeway last wrote there. A change that alters nothing Causeway did
 not already know (the echo of its own write) produces no write at all: ping-pong ends here.
+A deletion, or a merge that deleted the record into another, is propagated as each
+endpoint's `on_delete` says; a deleted object syncs no further until it is restored.
 """
 
 from __future__ import annotations
@@ -11,16 +13,30 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 
 from causeway.connectors.contract import RawRecord, WriteKey, WriteOperation, WriteRequest
 from causeway.mapping.compiled import CompiledMapping
-from causeway.sync.golden import GoldenStore, payload_hash
-from causeway.sync.ownership import META_FIELDS, OwnershipPolicy, merge
+from causeway.sync.decisions import DecisionLog
+from causeway.sync.golden import Golden, GoldenStore, payload_hash
+from causeway.sync.ownership import META_FIELDS, Decision, OwnershipPolicy, merge
 from causeway.sync.review import MatchReviewPendingError, MatchReviews
 from causeway.sync.xref import Xref
+
+OPERATOR = "causeway"
+"""Source of writes an operator's decision causes, rather than a system's change."""
+DELETED_MARK = "@deleted"
+"""Key in a golden record's field sources: [system, time] of its deletion."""
+RECORD = "@record"
+"""Field name under which whole-record decisions (deletes, merges) are logged."""
+
+
+def _restores(golden: Golden, system: str, moment: datetime) -> bool:
+    """True for a change from the system that deleted the record, made after the deletion."""
+    mark = golden.sources.get(DELETED_MARK)
+    return mark is not None and mark[0] == system and mark[1] < moment.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class Endpoint:
     stamp_existing: bool = True
     """False where a system keeps the reference a record was created with (Tryton's party
     code): the reference is then written by creates only."""
+    on_delete: Literal["ignore", "archive", "delete"] = "ignore"
+    """What happens to this system's copy when the object is deleted in another system."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,8 @@ class EntityRoute:
     entity: str
     policy: OwnershipPolicy
     endpoints: tuple[Endpoint, ...]
+    archived: Mapping[str, Any] = field(default_factory=dict)
+    """Canonical values that mark an archived object (e.g. status: archived)."""
 
     def endpoint(self, system: str, object_name: str) -> Endpoint:
         """The endpoint of a system object, or a clear error."""
@@ -138,6 +158,8 @@ class SyncEngine:
         parks the change with record and field.
         """
         route, source = self.route_for(record.system, record.object_name)
+        if record.deleted:
+            return self._apply_delete(connection, route, record)
         xref = Xref(connection)
         canonical = source.mapping.to_canonical(record.fields, xref=xref)
         # Only what this system's mapping fills: model defaults (an empty address list, an
@@ -152,20 +174,47 @@ class SyncEngine:
         store = GoldenStore(connection)
         golden = store.load(route.entity, canonical_id)
         moment = record.modified_at or datetime.now(UTC)
+        retired = golden.state != "active" and not _restores(golden, record.system, moment)
+        restored = golden.state != "active" and not retired
+        if restored:
+            # Restored where it was deleted (a Salesforce undelete): it syncs again.
+            golden.state, golden.merged_into = "active", None
+            golden.sources.pop(DELETED_MARK, None)
         merged = merge(route.policy, golden.data, golden.sources, incoming, record.system, moment)
         outcome = ChangeOutcome(canonical_id, created, merged.changed, stale_fields=merged.stale)
-        if merged.changed or merged.sources != golden.sources or golden.version == 0:
+        if merged.changed or merged.sources != golden.sources or golden.version == 0 or restored:
             golden.data, golden.sources = merged.data, merged.sources
             store.save(golden)
+        if merged.decisions:
+            DecisionLog(connection).record(route.entity, canonical_id, merged.decisions)
+        store.note_seen(route.entity, canonical_id, record.system, moment)
+        if retired:
+            # Deleted or merged away elsewhere: its remaining copies no longer sync.
+            outcome.echo = not merged.changed
+            return outcome
         if merged.foreign_edits and route.policy.enforce:
             store.forget_write(route.entity, canonical_id, record.system)
-        links = xref.links(route.entity, canonical_id)
+        outcome.commands = self._plan_all(store, route, canonical_id, golden, record, incoming)
+        outcome.echo = not merged.changed and not outcome.commands and not created
+        return outcome
+
+    def _plan_all(
+        self,
+        store: GoldenStore,
+        route: EntityRoute,
+        canonical_id: str,
+        golden: Golden,
+        record: RawRecord,
+        incoming: Mapping[str, Any],
+    ) -> list[Command]:
+        """The writes that bring every linked (or missing) copy in line with the golden record."""
+        links = Xref(store.connection).links(route.entity, canonical_id)
         document = {
             **golden.data,
             "id": canonical_id,
             "external_ids": {system: ident for system, ident in links.items()},
         }
-        store.note_seen(route.entity, canonical_id, record.system, moment)
+        commands = []
         for endpoint in route.endpoints:
             if (
                 endpoint.system in links
@@ -180,8 +229,122 @@ class SyncEngine:
                 store, route, endpoint, canonical_id, document, links, record, incoming
             )
             if command is not None:
+                commands.append(command)
+        return commands
+
+    def replan(self, connection: Connection, entity: str, canonical_id: str) -> ChangeOutcome:
+        """Plan the writes a golden record calls for now (after an operator's decision)."""
+        route = self.routes[entity]
+        store = GoldenStore(connection)
+        golden = store.load(entity, canonical_id)
+        outcome = ChangeOutcome(canonical_id, created=False)
+        if golden.state != "active":
+            return outcome
+        cause = RawRecord(
+            system=OPERATOR,
+            object_name=entity,
+            id=canonical_id,
+            fields={},
+            modified_at=datetime.now(UTC),
+        )
+        outcome.commands = self._plan_all(store, route, canonical_id, golden, cause, {})
+        return outcome
+
+    def resolve_review(self, connection: Connection, review_id: int, accept: bool) -> ChangeOutcome:
+        """Apply an operator's answer to a held field value and plan the writes it calls for.
+
+        Accepted: the proposed value becomes the golden value and goes to every system.
+        Rejected: the golden value stands and is written back to the proposing system.
+        """
+        review = DecisionLog(connection).close(review_id, accept)
+        store = GoldenStore(connection)
+        golden = store.load(review.entity, review.canonical_id)
+        if accept:
+            golden.data[review.field] = review.proposed
+            golden.sources[review.field] = [review.system, datetime.now(UTC).isoformat()]
+            store.save(golden)
+        else:
+            store.forget_write(review.entity, review.canonical_id, review.system)
+        outcome = self.replan(connection, review.entity, review.canonical_id)
+        outcome.changed_fields = {review.field} if accept else set()
+        return outcome
+
+    def _apply_delete(
+        self, connection: Connection, route: EntityRoute, record: RawRecord
+    ) -> ChangeOutcome:
+        """A deletion, or a merge that deleted the record into a survivor, as configured."""
+        xref = Xref(connection)
+        canonical_id = xref.canonical_id(route.entity, record.system, record.id)
+        if canonical_id is None:
+            # Never synced: nothing elsewhere to follow it.
+            return ChangeOutcome("", created=False, echo=True)
+        store = GoldenStore(connection)
+        golden = store.load(route.entity, canonical_id)
+        moment = record.modified_at or datetime.now(UTC)
+        if golden.state != "active":
+            return ChangeOutcome(canonical_id, created=False, echo=True)
+        survivor = (
+            xref.canonical_id(route.entity, record.system, record.merged_into)
+            if record.merged_into
+            else None
+        )
+        golden.state = "merged" if survivor else "deleted"
+        golden.merged_into = survivor
+        golden.sources[DELETED_MARK] = [record.system, moment.isoformat()]
+        outcome = ChangeOutcome(canonical_id, created=False)
+        decisions: list[Decision] = []
+        links = xref.links(route.entity, canonical_id)
+        survivor_links = xref.links(route.entity, survivor) if survivor else {}
+        relinked = False
+        archived = False
+        for endpoint in route.endpoints:
+            system_id = links.get(endpoint.system)
+            if endpoint.system == record.system or system_id is None:
+                continue
+            if survivor and endpoint.system not in survivor_links:
+                # The survivor had no copy there: the merged record's copy becomes its copy.
+                xref.unlink(route.entity, canonical_id, endpoint.system)
+                xref.link(route.entity, survivor, endpoint.system, system_id, by="merge")
+                store.forget_write(route.entity, survivor, endpoint.system)
+                store.note_seen(route.entity, survivor, endpoint.system, moment)
+                decisions.append(
+                    Decision(RECORD, record.system, "merge", "relinked", system_id, survivor)
+                )
+                relinked = True
+                continue
+            rule: Literal["merge", "delete"] = "merge" if survivor else "delete"
+            if endpoint.on_delete == "ignore":
+                decisions.append(Decision(RECORD, record.system, rule, "ignored", system_id, None))
+                continue
+            if endpoint.on_delete == "delete":
+                request = WriteRequest(
+                    object_name=endpoint.object_name,
+                    operation=WriteOperation.DELETE,
+                    key=WriteKey(system_id=system_id),
+                    fields={},
+                    idempotency_key=f"{route.entity}:{canonical_id}:{endpoint.system}:delete",
+                )
+                outcome.commands.append(
+                    Command(route.entity, canonical_id, endpoint.system, request, "deleted")
+                )
+                decisions.append(Decision(RECORD, record.system, rule, "deleted", system_id, None))
+                continue
+            if not archived:
+                for name, value in route.archived.items():
+                    golden.data[name] = value
+                    golden.sources[name] = [record.system, moment.isoformat()]
+                archived = True
+            document = {**golden.data, "id": canonical_id, "external_ids": links}
+            command = self._plan_write(
+                store, route, endpoint, canonical_id, document, links, record, {}
+            )
+            if command is not None:
                 outcome.commands.append(command)
-        outcome.echo = not merged.changed and not outcome.commands and not created
+            decisions.append(Decision(RECORD, record.system, rule, "archived", system_id, None))
+        store.save(golden)
+        DecisionLog(connection).record(route.entity, canonical_id, decisions)
+        if relinked and survivor is not None:
+            outcome.commands.extend(self.replan(connection, route.entity, survivor).commands)
         return outcome
 
     def _identity(

@@ -28,6 +28,9 @@ class Golden:
     data: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=dict)
     version: int = 0
+    state: str = "active"
+    """active, deleted, or merged (into `merged_into`)."""
+    merged_into: str | None = None
 
 
 class GoldenStore:
@@ -40,7 +43,11 @@ class GoldenStore:
         """The golden record, or an empty one at version 0."""
         row = self.connection.execute(
             select(
-                golden_record.c.data, golden_record.c.field_sources, golden_record.c.version
+                golden_record.c.data,
+                golden_record.c.field_sources,
+                golden_record.c.version,
+                golden_record.c.state,
+                golden_record.c.merged_into,
             ).where(
                 and_(
                     golden_record.c.entity == entity,
@@ -50,7 +57,9 @@ class GoldenStore:
         ).first()
         if row is None:
             return Golden(entity, canonical_id)
-        return Golden(entity, canonical_id, dict(row[0]), dict(row[1]), int(row[2]))
+        return Golden(
+            entity, canonical_id, dict(row[0]), dict(row[1]), int(row[2]), str(row[3]), row[4]
+        )
 
     def save(self, golden: Golden) -> None:
         """Write the record at the next version; refuses to overwrite a concurrent save."""
@@ -64,6 +73,8 @@ class GoldenStore:
                     field_sources=golden.sources,
                     version=1,
                     updated_at=now,
+                    state=golden.state,
+                    merged_into=golden.merged_into,
                 )
             )
             golden.version = 1
@@ -82,6 +93,8 @@ class GoldenStore:
                 field_sources=golden.sources,
                 version=golden.version + 1,
                 updated_at=now,
+                state=golden.state,
+                merged_into=golden.merged_into,
             )
         )
         if updated.rowcount != 1:

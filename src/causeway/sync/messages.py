@@ -39,6 +39,7 @@ def change_envelope(record: RawRecord, entity: str) -> Envelope:
             "fields": record.fields,
             "modified_at": record.modified_at.isoformat() if record.modified_at else None,
             "deleted": record.deleted,
+            "merged_into": record.merged_into,
         },
         headers=Headers(origin=record.origin),
     )
@@ -56,6 +57,7 @@ def record_of(envelope: Envelope) -> RawRecord:
         modified_at=datetime.fromisoformat(stamp) if stamp else None,
         deleted=bool(payload.get("deleted")),
         origin=envelope.headers.origin,
+        merged_into=payload.get("merged_into"),
     )
 
 

@@ -2,8 +2,11 @@
 
 Both sides are read in full through their connectors and mapped to canonical objects;
 linked pairs are compared on the fields both sides carry, and every record without a
-partner, every link whose record is gone and every differing field is listed. A clean
-report is the evidence users ask for after an initial load or an incident.
+partner, every link whose record is gone, every differing field and every group of records
+that are the same thing twice in one system (same stamped id, or same identity: normalised
+name and postcode for customers, SKU for products, email at the same customer for contacts)
+is listed. Objects deleted or merged away on purpose are counted as retired, not missing.
+A clean report is the evidence users ask for after an initial load or an incident.
 """
 
 from __future__ import annotations
@@ -13,13 +16,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, and_, select
 
 from causeway.connectors.contract import Connector, RawRecord
 from causeway.mapping.compiled import CompiledMapping
 from causeway.mapping.errors import MappingError
+from causeway.store.tables.sync import golden_record
+from causeway.sync.matching import normalise_name
 from causeway.sync.ownership import META_FIELDS
 from causeway.sync.xref import Xref
+
+IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer": ("party.name", "addresses[billing].postal_code", "addresses[billing].country"),
+    "product": ("sku",),
+    "contact": ("customer_id", "email"),
+}
+"""Per entity, the canonical fields that together say two records are the same thing."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +69,22 @@ class ReconciliationReport:
     only_right: list[str] = field(default_factory=list)
     dangling: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    duplicates_left: list[list[str]] = field(default_factory=list)
+    duplicates_right: list[list[str]] = field(default_factory=list)
+    retired: int = 0
+    """Copies of objects deleted or merged away elsewhere, kept (archived) on purpose."""
 
     @property
     def clean(self) -> bool:
-        """True when every record has a partner and every pair agrees."""
+        """True when every record has a partner, every pair agrees, and nothing is twice."""
         return not (
-            self.differing or self.only_left or self.only_right or self.dangling or self.unreadable
+            self.differing
+            or self.only_left
+            or self.only_right
+            or self.dangling
+            or self.unreadable
+            or self.duplicates_left
+            or self.duplicates_right
         )
 
     def summary(self) -> dict[str, Any]:
@@ -78,6 +100,9 @@ class ReconciliationReport:
             "only_right": len(self.only_right),
             "dangling_links": len(self.dangling),
             "unreadable": len(self.unreadable),
+            "duplicates_left": len(self.duplicates_left),
+            "duplicates_right": len(self.duplicates_right),
+            "retired": self.retired,
             "clean": self.clean,
         }
 
@@ -165,44 +190,106 @@ async def reconcile(
     report.left_records, report.right_records = len(left_records), len(right_records)
     with database.connect() as connection:
         xref = Xref(connection)
-        left_by_canonical: dict[str, tuple[str, dict[str, Any]]] = {}
-        for record in left_records:
-            canonical_id = xref.canonical_id(entity, record.system, record.id)
-            data = _canonical(left_mapping, record, xref, report)
-            if canonical_id is None:
-                report.only_left.append(record.id)
-            elif data is not None:
-                left_by_canonical[canonical_id] = (record.id, data)
-        right_by_canonical: dict[str, tuple[str, dict[str, Any]]] = {}
-        for record in right_records:
-            canonical_id = xref.canonical_id(entity, record.system, record.id)
-            data = _canonical(right_mapping, record, xref, report)
-            if canonical_id is None:
-                report.only_right.append(record.id)
-            elif data is not None:
-                right_by_canonical[canonical_id] = (record.id, data)
-        shared = _carried(left_by_canonical) & _carried(right_by_canonical)
-        report.compared_fields = tuple(sorted(shared - ignore))
-        for canonical_id, (left_id, left_data) in left_by_canonical.items():
-            partner = right_by_canonical.pop(canonical_id, None)
-            if partner is None:
-                report.dangling.append(f"{canonical_id}: no {report.right_system} record")
-                continue
-            right_id, right_data = partner
-            differences = tuple(
-                FieldDifference(name, left_data.get(name), right_data.get(name))
-                for name in report.compared_fields
-                if comparable(left_data.get(name)) != comparable(right_data.get(name))
-            )
-            if differences:
-                report.differing.append(
-                    PairDifference(canonical_id, left_id, right_id, differences)
-                )
-            else:
-                report.agreeing += 1
-        for canonical_id in right_by_canonical:
-            report.dangling.append(f"{canonical_id}: no {report.left_system} record")
+        retired = _retired(connection, entity)
+        left_by_canonical = _by_canonical(
+            entity, left_records, left_mapping, xref, report, report.only_left, retired
+        )
+        right_by_canonical = _by_canonical(
+            entity, right_records, right_mapping, xref, report, report.only_right, retired
+        )
+        report.duplicates_left = _duplicates(entity, left_records, left_mapping, xref)
+        report.duplicates_right = _duplicates(entity, right_records, right_mapping, xref)
+    shared = _carried(left_by_canonical) & _carried(right_by_canonical)
+    report.compared_fields = tuple(sorted(shared - ignore))
+    for canonical_id, (left_id, left_data) in left_by_canonical.items():
+        partner = right_by_canonical.pop(canonical_id, None)
+        if partner is None:
+            report.dangling.append(f"{canonical_id}: no {report.right_system} record")
+            continue
+        right_id, right_data = partner
+        differences = tuple(
+            FieldDifference(name, left_data.get(name), right_data.get(name))
+            for name in report.compared_fields
+            if comparable(left_data.get(name)) != comparable(right_data.get(name))
+        )
+        if differences:
+            report.differing.append(PairDifference(canonical_id, left_id, right_id, differences))
+        else:
+            report.agreeing += 1
+    for canonical_id in right_by_canonical:
+        report.dangling.append(f"{canonical_id}: no {report.left_system} record")
     return report
+
+
+def _retired(connection: Connection, entity: str) -> set[str]:
+    rows = connection.execute(
+        select(golden_record.c.canonical_id).where(
+            and_(golden_record.c.entity == entity, golden_record.c.state != "active")
+        )
+    )
+    return {str(row[0]) for row in rows}
+
+
+def _by_canonical(
+    entity: str,
+    records: list[RawRecord],
+    mapping: CompiledMapping,
+    xref: Xref,
+    report: ReconciliationReport,
+    unlinked: list[str],
+    retired: set[str],
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Linked, live records by canonical id; unlinked ones are listed, retired ones counted."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for record in records:
+        canonical_id = xref.canonical_id(entity, record.system, record.id)
+        if canonical_id in retired:
+            report.retired += 1
+            continue
+        data = _canonical(mapping, record, xref, report)
+        if canonical_id is None:
+            unlinked.append(record.id)
+        elif data is not None:
+            found[canonical_id] = (record.id, data)
+    return found
+
+
+def _duplicates(
+    entity: str, records: list[RawRecord], mapping: CompiledMapping, xref: Xref
+) -> list[list[str]]:
+    """Groups of live records of one system that are the same thing: same stamped id, or
+    same identity fields."""
+    names = IDENTITY_FIELDS.get(entity, ())
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for record in records:
+        try:
+            data = mapping.to_canonical(record.fields, xref=xref).model_dump(mode="json")
+        except MappingError:
+            continue  # already listed as unreadable
+        if data.get("status") in ("archived",):
+            continue
+        stamped = data.get("id")
+        if isinstance(stamped, str) and stamped:
+            groups.setdefault(("id", stamped), []).append(record.id)
+        leaves = flatten(data)
+        identity = tuple(_identity_part(name, leaves.get(name)) for name in names)
+        if names and all(identity):
+            groups.setdefault(("identity", *identity), []).append(record.id)
+    seen: set[tuple[str, ...]] = set()
+    duplicates = []
+    for ids in groups.values():
+        key = tuple(sorted(ids))
+        if len(ids) > 1 and key not in seen:
+            seen.add(key)
+            duplicates.append(sorted(ids))
+    return duplicates
+
+
+def _identity_part(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    return normalise_name(text) if name.endswith("name") else text.strip().lower()
 
 
 def _carried(records: Mapping[str, tuple[str, dict[str, Any]]]) -> set[str]:

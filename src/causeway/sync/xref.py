@@ -11,7 +11,7 @@ import base64
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from causeway.store.tables.sync import xref
@@ -127,6 +127,18 @@ class Xref:
                 raise XrefConflictError(
                     entity, system, system_id, str(winner), canonical_id
                 ) from None
+
+    def unlink(self, entity: str, canonical_id: str, system: str) -> None:
+        """Forget which record of `system` is `canonical_id` (a merge hands it to the survivor)."""
+        self.connection.execute(
+            delete(xref).where(
+                and_(
+                    xref.c.entity == entity,
+                    xref.c.canonical_id == canonical_id,
+                    xref.c.system == system,
+                )
+            )
+        )
 
     def ensure(self, entity: str, system: str, system_id: str) -> tuple[str, bool]:
         """The canonical id of a record, minting and linking one if it has none yet."""

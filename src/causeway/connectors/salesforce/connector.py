@@ -93,6 +93,8 @@ class SalesforceConnector:
             fields=row,
             modified_at=parse_datetime(row.get("SystemModstamp")),
             deleted=bool(row.get("IsDeleted")),
+            # Salesforce deletes the losers of a merge and points them at the survivor.
+            merged_into=row.get("MasterRecordId") if row.get("IsDeleted") else None,
         )
 
     async def changes(self, object_name: str, cursor: str | None, limit: int) -> ChangePage:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -61,6 +62,14 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
                         f"Invalid request parameter: {problems}")
 
 
+class MergeRequest(BaseModel):
+    """The merge call's arguments: the master and the one or two records merged into it."""
+
+    sobject: str = "Account"
+    masterRecordId: str  # Salesforce's own parameter names
+    recordIds: list[str]
+
+
 def _crm_admin(crm: CrmOrg, admin_token: str) -> APIRouter:
     router = APIRouter(prefix="/__admin/crm", tags=["admin"],
                        dependencies=[Depends(require_admin(admin_token))])
@@ -72,6 +81,15 @@ def _crm_admin(crm: CrmOrg, admin_token: str) -> APIRouter:
         with crm.store.transaction("com/salesforce/api/soap/60.0;client=causeway-admin") as tx:
             sobject = crm.store.undelete(tx, target)
         return {"id": target, "sobject": sobject, "success": True}
+
+    @router.post("/merge")
+    def merge(request: MergeRequest) -> dict[str, Any]:
+        """Merge records into a master, as Salesforce's merge call (SOAP API, Apex) does."""
+        master = to_18(request.masterRecordId)
+        losers = [to_18(record_id) for record_id in request.recordIds]
+        with crm.store.transaction("com/salesforce/api/soap/60.0;client=causeway-admin") as tx:
+            crm.store.merge(tx, request.sobject, master, losers)
+        return {"id": master, "mergedRecordIds": losers, "success": True}
 
     @router.get("/usage")
     def usage() -> dict[str, int]:

@@ -169,6 +169,7 @@ def _objects() -> list[SObjectDef]:
                       "Channel Partner / Reseller", "Installation Partner",
                       "Technology Partner", "Other")),
         ref("ParentId", "Account", "Parent"),
+        ref("MasterRecordId", "Account", "MasterRecord", createable=False, updateable=False),
         *address("Billing"), *address("Shipping"),
         _f("Phone", "phone", length=40), _f("Fax", "phone", length=40),
         _f("Website", "url", length=255),
@@ -188,6 +189,7 @@ def _objects() -> list[SObjectDef]:
     ])
     contact = sobject("Contact", "003", "Contacts", derived("Name", "string", length=121), [
         ref("AccountId", "Account", "Account"),
+        ref("MasterRecordId", "Contact", "MasterRecord", createable=False, updateable=False),
         pick("Salutation", ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")),
         text("FirstName", 40),
         required("LastName", 80),

@@ -31,6 +31,12 @@ CASCADES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Quote": (("QuoteLineItem", "QuoteId"),),
     "Order": (("OrderItem", "OrderId"),),
 }
+# Merges move these related records of each loser to the master.
+MERGEABLE: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Case", "AccountId"),
+                ("Order", "AccountId")),
+    "Contact": (("Case", "ContactId"),),
+}
 _AUTO_NUMBER_WIDTH = {"CaseNumber": 8, "OrderNumber": 8, "QuoteNumber": 8, "LineNumber": 7,
                       "OrderItemNumber": 10}
 
@@ -278,6 +284,35 @@ class CrmStore:
         self._put(tx, sobject, record, current)
         tx.changes.append(Change(sobject, record_id, "DELETE"))
         self._roll_up(tx, sobject, record)
+
+    def merge(self, tx: Transaction, sobject: str, master_id: str, loser_ids: list[str]) -> None:
+        """Merge up to two records into a master, as Salesforce's merge call does.
+
+        The losers' related records move to the master (UPDATE events), then the losers are
+        deleted with MasterRecordId pointing at the master (DELETE events), so a reader of
+        `queryAll` or the change feed can tell a merge from a plain delete.
+        """
+        if sobject not in MERGEABLE:
+            raise SalesforceError.of(400, "INVALID_TYPE", f"{sobject} cannot be merged")
+        if not 1 <= len(loser_ids) <= 2:
+            raise SalesforceError.of(400, "INVALID_OPERATION", "merge takes one or two records")
+        self.live(sobject, master_id)
+        for loser_id in loser_ids:
+            if loser_id == master_id:
+                raise SalesforceError.of(400, "INVALID_ID_FIELD",
+                                         "a record cannot merge into itself", record_id=loser_id)
+            self.live(sobject, loser_id)
+        for loser_id in loser_ids:
+            for child, field in MERGEABLE[sobject]:
+                for item in list(self.children(child, field, loser_id)):
+                    self.update(tx, child, item["Id"], {field: master_id})
+            _, current = self.live(sobject, loser_id)
+            record = dict(current, IsDeleted=True, MasterRecordId=master_id,
+                          LastModifiedDate=tx.now, LastModifiedById=tx.user_id,
+                          SystemModstamp=tx.now)
+            self._put(tx, sobject, record, current)
+            tx.changes.append(Change(sobject, loser_id, "DELETE"))
+            self._roll_up(tx, sobject, record)
 
     def undelete(self, tx: Transaction, record_id: str) -> str:
         """Restore a record from the recycle bin; returns its sObject name."""

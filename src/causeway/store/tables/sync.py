@@ -41,6 +41,9 @@ golden_record = Table(
     Column("field_sources", JSON, nullable=False, comment="field -> [system, modified_at]"),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False, server_default="active",
+           comment="active, deleted, merged"),
+    Column("merged_into", String(64), nullable=True, comment="surviving canonical id"),
 )
 
 sync_state = Table(
@@ -76,5 +79,37 @@ match_review = Table(
     Column("reasons", JSON, nullable=False),
     Column("status", String(16), nullable=False, comment="open, accepted, rejected"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity", "status"),
+)
+
+sync_decision = Table(
+    "sync_decision",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(64), nullable=False),
+    Column("canonical_id", String(64), nullable=False),
+    Column("field", String(128), nullable=False),
+    Column("system", String(64), nullable=False, comment="where the contested value came from"),
+    Column("rule", String(16), nullable=False, comment="owner_wins, newest_wins, first_wins, ..."),
+    Column("outcome", String(24), nullable=False, comment="kept, taken, held_for_review, ..."),
+    Column("incoming", JSON, nullable=True),
+    Column("kept", JSON, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity", "canonical_id"),
+)
+
+field_review = Table(
+    "field_review",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(64), nullable=False),
+    Column("canonical_id", String(64), nullable=False),
+    Column("field", String(128), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("proposed", JSON, nullable=True),
+    Column("current", JSON, nullable=True),
+    Column("status", String(16), nullable=False, comment="open, accepted, rejected"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
     Index(None, "entity", "status"),
 )
