@@ -86,3 +86,43 @@ def test_foreign_edit_is_reported_not_applied() -> None:
 
 def test_owned_fields_for_a_system() -> None:
     assert owned_fields(POLICY, "crm", {"name", "credit_limit", "phone"}) == {"name", "phone"}
+
+
+REVIEWED = OwnershipPolicy(entity="customer", owners={"name": "crm"}, conflicts={"phone": "review"})
+
+
+@given(changes)
+def test_a_review_field_never_changes_hands_without_an_operator(
+    sequence: list[tuple[str, int, dict[str, Any]]],
+) -> None:
+    data: dict[str, Any] = {}
+    sources: dict[str, list[str]] = {}
+    for system, seconds, fields in sequence:
+        result = merge(REVIEWED, data, sources, fields, system, T0 + timedelta(seconds=seconds))
+        held = result.review.get("phone")
+        if held is not None:
+            # Held: the golden value stays, and the decision says so.
+            assert result.data.get("phone") == data.get("phone") != held
+            assert any(
+                d.field == "phone" and d.outcome == "held_for_review" for d in result.decisions
+            )
+        if "phone" in data and result.data.get("phone") != data["phone"]:
+            # The value only ever changes by the system that set it.
+            assert sources["phone"][0] == system
+        data, sources = result.data, result.sources
+
+
+@given(changes)
+def test_every_overruled_or_stale_value_is_a_logged_decision(
+    sequence: list[tuple[str, int, dict[str, Any]]],
+) -> None:
+    data: dict[str, Any] = {}
+    sources: dict[str, list[str]] = {}
+    for system, seconds, fields in sequence:
+        result = merge(POLICY, data, sources, fields, system, T0 + timedelta(seconds=seconds))
+        logged = {d.field for d in result.decisions if d.outcome == "kept"}
+        assert result.foreign_edits | result.stale <= logged
+        for name, value in fields.items():
+            if name not in result.changed and name in data and data[name] != value:
+                assert name in logged  # a differing value that lost is always explained
+        data, sources = result.data, result.sources
