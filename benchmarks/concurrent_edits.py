@@ -15,7 +15,7 @@ import json
 import random
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,13 @@ class EditLog:
     owned: int = 0
     foreign: int = 0
     attempts: int = 0
+    customers: set[str] = field(default_factory=set)
+    """Customers edited (by CRM account id): each needs at least one write by the sync."""
 
     @property
     def total(self) -> int:
-        """Edits that each call for exactly one write by the sync."""
+        """Edits that each call for at most one write by the sync (edits of the same
+        customer between two polls share one)."""
         return self.owned + self.foreign
 
 
@@ -130,47 +133,69 @@ def linked_pairs(database: Engine) -> list[tuple[str, str]]:
     )
 
 
+def plan_edit(
+    number: int, account: str, partner: str, rng: random.Random
+) -> tuple[str, str, dict[str, Any], bool]:
+    """One user's edit: (side, record, fields, on a field that side owns)."""
+    kind = rng.random()
+    if kind < 0.4:  # the CRM's own field: must reach the ERP
+        return "crm", account, {"Name": f"Edited {number} {rng.randrange(10**6)} Ltd"}, True
+    if kind < 0.7:  # the ERP's own field: must reach the CRM
+        limit = f"{rng.randrange(1, 900) * 1000}.00"
+        fields = {"to_Customer": {"to_CustomerSalesArea": [{"YY1_CreditLimitAmount": limit}]}}
+        return "erp", partner, fields, True
+    if kind < 0.85:  # a CRM user edits what the ERP owns: must be reverted
+        return "crm", account, {"Credit_Limit__c": float(rng.randrange(1, 50))}, False
+    # An ERP clerk renames: the CRM owns names, so it is reverted.
+    return "erp", partner, {"OrganizationBPName1": f"CLERK {number}"}, False
+
+
 async def edit(
-    running: RunningSandboxes, pairs: list[tuple[str, str]], edits: int, rng: random.Random
+    running: RunningSandboxes,
+    pairs: list[tuple[str, str]],
+    edits: int,
+    rng: random.Random,
+    users: int = 4,
 ) -> EditLog:
-    """Random edits by users on both sides, each on a different customer."""
-    salesforce, s4 = user_connectors(running)
+    """Random edits by several users at once on both sides; a customer may be edited
+    several times, on both sides, while the sync runs."""
     log = EditLog()
-    chosen = rng.sample(pairs, min(edits, len(pairs)))
-    try:
-        for number, (account, partner) in enumerate(chosen):
-            kind = rng.random()
-            if kind < 0.4:  # the CRM's own field: must reach the ERP
-                fields: dict[str, Any] = {"Name": f"Edited {number} {rng.randrange(10**6)} Ltd"}
-                target, object_name, key = salesforce, "Account", account
-                log.owned += 1
-            elif kind < 0.7:  # the ERP's own field: must reach the CRM
-                limit = f"{rng.randrange(1, 900) * 1000}.00"
-                fields = {
-                    "to_Customer": {"to_CustomerSalesArea": [{"YY1_CreditLimitAmount": limit}]}
-                }
-                target, object_name, key = s4, "A_BusinessPartner", partner
-                log.owned += 1
-            elif kind < 0.85:  # a CRM user edits what the ERP owns: must be reverted
-                fields = {"Credit_Limit__c": float(rng.randrange(1, 50))}
-                target, object_name, key = salesforce, "Account", account
-                log.foreign += 1
-            else:  # an ERP clerk renames: the CRM owns names, so it is reverted
-                fields = {"OrganizationBPName1": f"CLERK {number}"}
-                target, object_name, key = s4, "A_BusinessPartner", partner
-                log.foreign += 1
-            request = WriteRequest(
-                object_name=object_name,
-                operation=WriteOperation.UPDATE,
-                key=WriteKey(system_id=key),
-                fields=fields,
-                idempotency_key=f"user-edit-{number}",
-            )
-            await persist(target, request, log)
-            await asyncio.sleep(rng.uniform(0.0, 0.05))
-    finally:
-        await salesforce.aclose()
-        await s4.aclose()
+    plan = []
+    for number in range(edits):
+        account, partner = rng.choice(pairs)
+        plan.append((number, account, *plan_edit(number, account, partner, rng)))
+    queue: asyncio.Queue[tuple[int, str, str, str, dict[str, Any], bool]] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
+
+    async def user(seed: int) -> None:
+        salesforce, s4 = user_connectors(running)
+        pause = random.Random(seed)
+        try:
+            while not queue.empty():
+                number, customer, side, key, fields, owned = queue.get_nowait()
+                target, object_name = (
+                    (salesforce, "Account") if side == "crm" else (s4, "A_BusinessPartner")
+                )
+                request = WriteRequest(
+                    object_name=object_name,
+                    operation=WriteOperation.UPDATE,
+                    key=WriteKey(system_id=key),
+                    fields=fields,
+                    idempotency_key=f"user-edit-{number}",
+                )
+                await persist(target, request, log)
+                log.customers.add(customer)
+                if owned:
+                    log.owned += 1
+                else:
+                    log.foreign += 1
+                await asyncio.sleep(pause.uniform(0.0, 0.2))
+        finally:
+            await salesforce.aclose()
+            await s4.aclose()
+
+    await asyncio.gather(*(user(seed) for seed in range(users)))
     return log
 
 
@@ -230,6 +255,7 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
             "edits_on_owned_fields": log.owned,
             "edits_on_foreign_fields": log.foreign,
             "user_attempts": log.attempts,
+            "customers_edited": len(log.customers),
             "sync_writes": writes,
             "writes_per_edit": round(writes / max(log.total, 1), 3),
             "parked": pipeline.parked(),
