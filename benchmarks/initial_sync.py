@@ -99,8 +99,13 @@ async def measure(
         expected_erp = erp_customers + accounts - matched.linked - unlinked_crm
         figures["held_for_review"] = matched.for_review
         figures["duplicates"] = {
-            "crm": report.left_records - expected_crm,
-            "erp": report.right_records - expected_erp,
+            # Found by reconciliation: same Causeway id or same identity twice in one system.
+            "crm_groups": len(report.duplicates_left),
+            "erp_groups": len(report.duplicates_right),
+            "examples": (report.duplicates_left + report.duplicates_right)[:5],
+            # Cross-check against the seed: records beyond what matching leaves to create.
+            "crm_extra_records": report.left_records - expected_crm,
+            "erp_extra_records": report.right_records - expected_erp,
         }
         figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return figures

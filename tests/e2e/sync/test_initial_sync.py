@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from causeway.connectors.contract import WriteKey, WriteOperation, WriteRequest
 from causeway.mapping.loader import shipped_mappings
 from causeway.sandbox.seed import SeedConfig
 from causeway.store.tables.sync import xref
@@ -60,6 +61,7 @@ async def test_initial_sync_matches_links_creates_only_the_rest_and_reconciles(
             assert len(report.only_left) + len(report.only_right) <= 2 * held, summary
             assert report.differing == [], report.differing[:3]
             assert report.dangling == []
+            assert report.duplicates_left == report.duplicates_right == []
             crm, erp = 120, 100
             unlinked_crm, unlinked_erp = len(report.only_left), len(report.only_right)
             # Each record without a partner was created once on the other side, no more.
@@ -76,6 +78,40 @@ async def test_initial_sync_matches_links_creates_only_the_rest_and_reconciles(
             writes_before = await _write_count(pipeline)
             await pipeline.run_until_quiet(timeout_s=120)
             assert await _write_count(pipeline) == writes_before
+
+            # Someone keys one of the partners in again by hand: reconciliation names both.
+            with database.connect() as connection:
+                linked_partner = connection.execute(
+                    select(xref.c.system_id)
+                    .where(xref.c.system == "s4hana", xref.c.entity == "customer")
+                    .limit(1)
+                ).scalar_one()
+            [original] = await s4.read("A_BusinessPartner", [linked_partner])
+            address = original.fields["to_BusinessPartnerAddress"]["results"][0]
+            [copy] = await s4.write(
+                [
+                    WriteRequest(
+                        "A_BusinessPartner",
+                        WriteOperation.UPSERT,
+                        WriteKey(external_field="SearchTerm2", external_value="TYPEDAGAIN"),
+                        {
+                            "BusinessPartnerCategory": "2",
+                            "OrganizationBPName1": original.fields["OrganizationBPName1"].upper(),
+                            "to_BusinessPartnerAddress": [
+                                {
+                                    name: address[name]
+                                    for name in ("StreetName", "PostalCode", "CityName", "Country")
+                                }
+                            ],
+                        },
+                        "typed-again",
+                    )
+                ]
+            )
+            assert copy.ok, copy.error
+            again = await reconcile(database, "customer", (salesforce, account), (s4, partner))
+            assert again.duplicates_right == [sorted([original.id, str(copy.system_id)])]
+            assert not again.clean
         finally:
             await salesforce.aclose()
             await s4.aclose()
