@@ -124,7 +124,7 @@ async def _match_existing(
     """Link what both systems already hold before the first sync, so nothing is created twice.
 
     Customers are matched on tax id, name, address and phone (doubtful pairs go to review);
-    entities keyed by a shared field (a product's SKU) are linked on that field.
+    other entities are linked on their configured `match_key` (a product's SKU).
     """
     for entity, spec in project.sync_config().entities.items():
         left, right = routes[entity].endpoints[:2]
@@ -132,11 +132,10 @@ async def _match_existing(
             (connectors[left.system], left.mapping),
             (connectors[right.system], right.mapping),
         )
-        keys = {e.reference_field for e in spec.endpoints if e.reference == "field"}
         if entity == "customer":
             report = await initial_match(database, *sides)
-        elif len(keys) == 1 and None not in keys:
-            report = await link_by_key(database, entity, *sides, str(keys.pop()))
+        elif spec.match_key is not None:
+            report = await link_by_key(database, entity, *sides, spec.match_key)
         else:
             continue
         console.print(f"{entity}: {report.summary()}")

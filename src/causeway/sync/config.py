@@ -60,6 +60,11 @@ class EntityConfig(BaseModel):
         default_factory=dict,
         description="canonical values that mark an archived object, for on_delete: archive",
     )
+    match_key: str | None = Field(
+        None,
+        description="canonical field that links records both systems already hold before the "
+        "first sync (a product's sku, a contact's email); customers are matched by identity",
+    )
     endpoints: list[EndpointConfig]
 
 
@@ -176,6 +181,7 @@ def default_sync_config() -> SyncConfig:
                 },
                 "product": {
                     "default_owner": "s4hana",
+                    "match_key": "sku",
                     "endpoints": [
                         {
                             "system": "salesforce",

@@ -142,26 +142,15 @@ async def link_by_key(
     """Link records whose canonical `key` (e.g. a product's sku) is equal on both sides."""
     (left_connector, left_mapping), (right_connector, right_mapping) = left, right
     report = InitialMatchReport()
-    sides: list[dict[str, str]] = []
-    for connector, mapping in ((left_connector, left_mapping), (right_connector, right_mapping)):
-        records = await read_all(connector, mapping.object_name)
-        keyed: dict[str, str] = {}
-        for record in records:
-            try:
-                value = mapping.to_canonical_data(record.fields).get(key)
-            except MappingError as error:
-                report.invalid.append(f"{record.system} {record.id}: {error.describe()}")
-                continue
-            if value in (None, ""):
-                continue
-            if str(value) in keyed:
-                report.invalid.append(f"{record.system} {record.id}: {key} {value} is not unique")
-                continue
-            keyed[str(value)] = record.id
-        sides.append(keyed)
-    report.left_records, report.right_records = len(sides[0]), len(sides[1])
+    read = [
+        (await read_all(connector, mapping.object_name), mapping)
+        for connector, mapping in ((left_connector, left_mapping), (right_connector, right_mapping))
+    ]
     with database.begin() as connection:
         xref = Xref(connection)
+        # Mapped with the cross-reference: a contact's customer resolves through it.
+        sides = [_keyed(records, mapping, key, xref, report) for records, mapping in read]
+        report.left_records, report.right_records = len(sides[0]), len(sides[1])
         for value, left_id in sides[0].items():
             right_id = sides[1].get(value)
             if right_id is None:
@@ -175,6 +164,32 @@ async def link_by_key(
             report.linked += 1
         report.unmatched_right = len(set(sides[1]) - set(sides[0]))
     return report
+
+
+def _keyed(
+    records: list[RawRecord],
+    mapping: CompiledMapping,
+    key: str,
+    xref: Xref,
+    report: InitialMatchReport,
+) -> dict[str, str]:
+    """Record ids by their (normalised) key value; records without one, or sharing one, are
+    left to the sync and listed."""
+    keyed: dict[str, str] = {}
+    for record in records:
+        try:
+            value = mapping.to_canonical_data(record.fields, xref=xref).get(key)
+        except MappingError as error:
+            report.invalid.append(f"{record.system} {record.id}: {error.describe()}")
+            continue
+        if value in (None, ""):
+            continue
+        text = str(value).strip().lower()
+        if text in keyed:
+            report.invalid.append(f"{record.system} {record.id}: {key} {value} is not unique")
+            continue
+        keyed[text] = record.id
+    return keyed
 
 
 async def link_products_by_sku(
