@@ -152,7 +152,8 @@ def reconcile_command(
     project = _project(project_file)
     database = _database(url, project)
     name = entity.removesuffix("s")
-    routes = build_routes(project.sync_config(), project.catalog())
+    sync_config = project.sync_config()
+    routes = build_routes(sync_config, project.catalog())
     if name not in routes:
         raise typer.BadParameter(
             f"{entity!r} is not synced; synced: {', '.join(sorted(routes))}", param_hint="ENTITY"
@@ -170,6 +171,7 @@ def reconcile_command(
                 name,
                 (connectors[left.system], left.mapping),
                 (connectors[right.system], right.mapping),
+                ignore=frozenset(sync_config.entities[name].compare_ignore),
             )
         finally:
             await _close(list(connectors.values()))

@@ -65,6 +65,11 @@ class EntityConfig(BaseModel):
         description="canonical field that links records both systems already hold before the "
         "first sync (a product's sku, a contact's email); customers are matched by identity",
     )
+    compare_ignore: list[str] = Field(
+        default_factory=list,
+        description="fields a system cannot hold faithfully (S/4HANA has no 'Mrs.'), left out "
+        "of reconciliation",
+    )
     endpoints: list[EndpointConfig]
 
 
@@ -144,7 +149,7 @@ def load_sync_config(path: Path) -> SyncConfig:
 
 
 def default_sync_config() -> SyncConfig:
-    """The shipped configuration: Salesforce and S/4HANA, customers and products."""
+    """The shipped configuration: Salesforce and S/4HANA, customers, contacts and products."""
     return SyncConfig.model_validate(
         {
             "entities": {
@@ -176,6 +181,27 @@ def default_sync_config() -> SyncConfig:
                             "external_field": "SearchTerm2",
                             "reference": "short",
                             "on_delete": "archive",
+                        },
+                    ],
+                },
+                # The CRM is where people are kept up to date; a contact deleted there ends
+                # its relationship in S/4HANA (the person stays, as partners do).
+                "contact": {
+                    "default_owner": "salesforce",
+                    "match_key": "email",
+                    "compare_ignore": ["salutation"],
+                    "endpoints": [
+                        {
+                            "system": "salesforce",
+                            "object": "Contact",
+                            "external_field": "Causeway_Id__c",
+                        },
+                        {
+                            "system": "s4hana",
+                            "object": "ContactPerson",
+                            "external_field": "SearchTerm2",
+                            "reference": "short",
+                            "on_delete": "delete",
                         },
                     ],
                 },

@@ -376,7 +376,9 @@ class SyncEngine:
     ) -> Command | None:
         document = {name: value for name, value in document.items() if name != "updated_at"}
         accepted = set(endpoint.mapping.accepts)
-        full = endpoint.mapping.to_system(document)
+        # Outbound lookups (a contact's account) resolve through the cross-reference.
+        xref = Xref(store.connection)
+        full = endpoint.mapping.to_system(document, xref=xref)
         payload = {name: value for name, value in full.items() if name in accepted}
         exists = endpoint.system in links or endpoint.system == record.system
         if endpoint.external_field is not None and (endpoint.stamp_existing or not exists):
@@ -398,7 +400,7 @@ class SyncEngine:
                 # mapped in and out again. Identity comes from the record alone, and the
                 # reference stamp is always compared as read.
                 known = {name: value for name, value in document.items() if name not in META_FIELDS}
-                echoed = endpoint.mapping.to_system(known | dict(incoming))
+                echoed = endpoint.mapping.to_system(known | dict(incoming), xref=xref)
                 payload = {
                     name: value
                     for name, value in payload.items()

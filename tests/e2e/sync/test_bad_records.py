@@ -68,8 +68,10 @@ async def test_bad_partners_are_parked_and_good_ones_sync(database: Engine, tmp_
                     OrganizationBPName1="Good One GmbH",
                     to_BusinessPartnerAddress=address("DE"),
                 ),
-                # A person: no organisation name, which the customer mapping requires.
-                partner("BADNAME", BusinessPartnerCategory="1", FirstName="Ann", LastName="Lee"),
+                # No organisation name, which the customer mapping requires.
+                partner("BADNAME", to_BusinessPartnerAddress=address("DE")),
+                # A person: customers are organisations, so it is not read at all.
+                partner("PERSON", BusinessPartnerCategory="1", FirstName="Ann", LastName="Lee"),
                 partner(
                     "GOOD2",
                     OrganizationBPName1="Good Two GmbH",
@@ -103,6 +105,7 @@ async def test_bad_partners_are_parked_and_good_ones_sync(database: Engine, tmp_
             assert name.field == "party.name"
             assert ids["BADNAME"] in name.reason
             assert "business_partner.customer.yaml" in name.reason
+            assert "required value is missing" in name.reason
             country = by_record[ids["BADCTRY"]]
             assert "country" in (country.field or country.reason)
             assert "ZZ" in country.reason

@@ -25,6 +25,7 @@ def test_catalogue_holds_every_shipped_mapping(shipped: MappingCatalog) -> None:
         ("s4hana", "A_BusinessPartner", "customer"),
         ("s4hana", "A_Product", "product"),
         ("s4hana", "A_SalesOrder", "sales_order"),
+        ("s4hana", "ContactPerson", "contact"),
         ("salesforce", "Account", "customer"),
         ("salesforce", "Contact", "contact"),
         ("salesforce", "Order", "sales_order"),

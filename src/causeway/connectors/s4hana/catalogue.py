@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
+
+from causeway.connectors.s4hana.odata import Filter, compare
+
+CONTACT_PERSON = "ContactPerson"
+"""A person business partner with its contact relationship to an organisation (see below)."""
 
 
 @dataclass(frozen=True)
 class EntitySpec:
-    """One entity set: its service, key, change stamp and what to expand on reads.
+    """One object: its entity set and service, key, change stamp and what to expand on reads.
 
     Most APIs carry a `LastChangeDateTime` time stamp. Business partners carry only a
     change date and time, empty until the first change, so creation date and time stand in.
@@ -22,19 +28,58 @@ class EntitySpec:
     expand: tuple[str, ...] = ()
     reference: str | None = None
     """A writable field holding Causeway's deterministic reference, for retry-safe creates."""
+    where: Filter | None = None
+    """A fixed condition every read of the object adds (`and`) to its own filter."""
+    name: str = ""
+    """The object name Causeway uses; the entity set's name unless one set serves several."""
 
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.entity_set)
+
+    @overload
+    def condition(self, extra: Filter) -> Filter: ...
+    @overload
+    def condition(self, extra: None) -> Filter | None: ...
+
+    def condition(self, extra: Filter | None) -> Filter | None:
+        """The fixed condition combined (`and`) with `extra`; either may be absent."""
+        if self.where is None:
+            return extra
+        return self.where if extra is None else self.where & extra
+
+
+_PARTNER_CHANGED = ("LastChangeDate", "LastChangeTime")
+_PARTNER_CREATED = ("CreationDate", "CreationTime")
 
 CATALOGUE: dict[str, EntitySpec] = {
-    spec.entity_set: spec
+    spec.name: spec
     for spec in (
+        # Customers are organisations; persons (contacts, employees) share the entity set.
         EntitySpec(
             "A_BusinessPartner",
             "API_BUSINESS_PARTNER",
             "BusinessPartner",
-            changed_on=("LastChangeDate", "LastChangeTime"),
-            created_on=("CreationDate", "CreationTime"),
+            changed_on=_PARTNER_CHANGED,
+            created_on=_PARTNER_CREATED,
             expand=("to_BusinessPartnerAddress", "to_Customer/to_CustomerSalesArea"),
             reference="SearchTerm2",
+            where=compare("BusinessPartnerCategory", "eq", "2"),
+        ),
+        # A composed object: the person's own fields plus `Contact`, its valid contact
+        # relationship (A_BusinessPartnerContact, relationship category BUR001) with
+        # `to_ContactRelationship` expanded, or null. The relationship has no change stamp;
+        # its changes show on the person (sandbox: the person's stamp moves; S/4HANA: business
+        # events or change pointers). See connectors/s4hana/contact_person.py.
+        EntitySpec(
+            "A_BusinessPartner",
+            "API_BUSINESS_PARTNER",
+            "BusinessPartner",
+            changed_on=_PARTNER_CHANGED,
+            created_on=_PARTNER_CREATED,
+            reference="SearchTerm2",
+            where=compare("BusinessPartnerCategory", "eq", "1"),
+            name=CONTACT_PERSON,
         ),
         EntitySpec(
             "A_Product",
@@ -69,10 +114,10 @@ CATALOGUE: dict[str, EntitySpec] = {
 }
 
 
-def spec_for(entity_set: str) -> EntitySpec:
-    """The spec of an entity set, or a clear error naming the ones known."""
+def spec_for(object_name: str) -> EntitySpec:
+    """The spec of an object, or a clear error naming the ones known."""
     try:
-        return CATALOGUE[entity_set]
+        return CATALOGUE[object_name]
     except KeyError:
         known = ", ".join(sorted(CATALOGUE))
-        raise KeyError(f"unknown S/4HANA entity set {entity_set!r}; known: {known}") from None
+        raise KeyError(f"unknown S/4HANA object {object_name!r}; known: {known}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -15,8 +16,9 @@ from causeway.connectors.contract import (
     WriteResult,
 )
 from causeway.connectors.errors import ConflictError, ConnectorError
-from causeway.connectors.s4hana.catalogue import EntitySpec, spec_for
+from causeway.connectors.s4hana.catalogue import CONTACT_PERSON, EntitySpec, spec_for
 from causeway.connectors.s4hana.client import S4Client, S4Settings
+from causeway.connectors.s4hana.contact_person import ContactPersons, split_contact
 from causeway.connectors.s4hana.deep_update import expand_paths, plan_patches
 from causeway.connectors.s4hana.errors import SYSTEM
 from causeway.connectors.s4hana.odata import (
@@ -50,6 +52,7 @@ class S4Connector:
     ) -> None:
         self.client = client or S4Client(settings)
         self.settle = settle
+        self.contacts = ContactPersons(self.client)
 
     def modified_at(self, spec: EntitySpec, row: dict[str, Any]) -> datetime | None:
         """When the record last changed, from whichever stamp the entity set carries."""
@@ -63,7 +66,7 @@ class S4Connector:
         fields = {name: value for name, value in row.items() if name != "__metadata"}
         return RawRecord(
             system=SYSTEM,
-            object_name=spec.entity_set,
+            object_name=spec.name,
             id=str(row[spec.key]),
             fields=fields,
             modified_at=self.modified_at(spec, row),
@@ -92,7 +95,7 @@ class S4Connector:
         spec = spec_for(object_name)
         watermark = Watermark.decode(cursor)
         params: dict[str, str] = {}
-        condition = self._change_filter(spec, watermark)
+        condition = spec.condition(self._change_filter(spec, watermark))
         if condition is not None:
             params["$filter"] = condition.text
         if spec.changed_at is not None:
@@ -123,7 +126,7 @@ class S4Connector:
         handed_out = fresh[:limit]
         latest = advance(watermark, handed_out)
         return ChangePage(
-            records=handed_out,
+            records=await self._composed(spec, handed_out),
             cursor=latest.encode() if latest else (cursor or ""),
             more=len(fresh) > limit,
         )
@@ -134,12 +137,18 @@ class S4Connector:
         found: list[RawRecord] = []
         for start in range(0, len(ids), 40):
             chunk = list(ids[start : start + 40])
-            params = {"$filter": any_of(spec.key, chunk).text}
+            params = {"$filter": spec.condition(any_of(spec.key, chunk)).text}
             if spec.expand:
                 params["$expand"] = ",".join(spec.expand)
             async for page in self.client.pages(spec.service, spec.entity_set, params):
                 found.extend(self._record(spec, row) for row in page)
-        return found
+        return await self._composed(spec, found)
+
+    async def _composed(self, spec: EntitySpec, records: list[RawRecord]) -> list[RawRecord]:
+        """Records of a composed object get their parts from other entity sets."""
+        if spec.name == CONTACT_PERSON:
+            return await self.contacts.attach(records)
+        return records
 
     async def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """Apply each write; a create is preceded by a lookup of its reference."""
@@ -153,13 +162,32 @@ class S4Connector:
 
     async def _write_one(self, request: WriteRequest) -> WriteResult:
         spec = spec_for(request.object_name)
+        if spec.name == CONTACT_PERSON:
+            return await self._write_contact_person(spec, request)
+        return await self._write_entity(spec, request)
+
+    async def _write_contact_person(self, spec: EntitySpec, request: WriteRequest) -> WriteResult:
+        """The person through the usual path, then its relationship; each step idempotent."""
+        fields, contact = split_contact(request.fields, request.key.describe())
+        if request.operation is WriteOperation.DELETE:
+            # Business partners are archived, never deleted: the contact relationships end.
+            await self.contacts.end_all(_system_id(request))
+            return WriteResult(request, system_id=request.key.system_id)
+        if request.key.system_id is None:
+            fields.setdefault("BusinessPartnerCategory", "1")
+        person = await self._write_entity(spec, replace(request, fields=fields))
+        if person.system_id is not None and contact is not None:
+            await self.contacts.ensure(person.system_id, contact)
+        return replace(person, request=request)
+
+    async def _write_entity(self, spec: EntitySpec, request: WriteRequest) -> WriteResult:
         record_id = request.key.describe()
         if request.operation is WriteOperation.DELETE:
             await self.client.request(
                 "DELETE",
                 spec.service,
                 _entity_path(spec, _system_id(request)),
-                object_name=spec.entity_set,
+                object_name=spec.name,
                 record_id=record_id,
             )
             return WriteResult(request, system_id=request.key.system_id)
@@ -175,7 +203,7 @@ class S4Connector:
                 spec.service,
                 spec.entity_set,
                 json=body,
-                object_name=spec.entity_set,
+                object_name=spec.name,
                 record_id=record_id,
             )
             created = response.json()["d"]
@@ -195,7 +223,7 @@ class S4Connector:
             spec.service,
             path,
             params=params,
-            object_name=spec.entity_set,
+            object_name=spec.name,
             record_id=system_id,
         )
         for patch in plan_patches(request.fields, current.json()["d"], "", system_id):
@@ -204,7 +232,7 @@ class S4Connector:
                 spec.service,
                 patch.uri,
                 json=patch.fields,
-                object_name=spec.entity_set,
+                object_name=spec.name,
                 record_id=system_id,
             )
 
@@ -212,7 +240,8 @@ class S4Connector:
         field, value = request.key.external_field, request.key.external_value
         if field is None or value is None:
             return None
-        params = {"$filter": compare(field, "eq", value).text, "$select": spec.key}
+        condition = spec.condition(compare(field, "eq", value))
+        params = {"$filter": condition.text, "$select": spec.key}
         keys: list[str] = []
         async for page in self.client.pages(spec.service, spec.entity_set, params):
             keys.extend(str(row[spec.key]) for row in page)
@@ -220,7 +249,7 @@ class S4Connector:
             raise ConflictError(
                 f"{len(keys)} records carry the reference: {', '.join(keys[:5])}",
                 system=SYSTEM,
-                object_name=spec.entity_set,
+                object_name=spec.name,
                 record_id=request.key.describe(),
                 field=field,
             )
@@ -232,8 +261,10 @@ class S4Connector:
         fields = {spec.key: "Edm.String"}
         if spec.reference:
             fields[spec.reference] = "Edm.String"
+        if spec.name == CONTACT_PERSON:
+            fields["Contact"] = "API_BUSINESS_PARTNER.A_BusinessPartnerContactType"
         return ObjectSchema(
-            name=spec.entity_set,
+            name=spec.name,
             fields=fields,
             key_fields=(spec.key,),
             external_id_fields=(spec.reference,) if spec.reference else (),

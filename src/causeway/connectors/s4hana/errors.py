@@ -18,6 +18,7 @@ from causeway.connectors.errors import (
 SYSTEM = "s4hana"
 # SAP messages often name the property: "Property 'X' ...", "... field X ...".
 _PROPERTY = re.compile(r"[Pp]roperty '([A-Za-z0-9_]+)'")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def error_parts(body: Any) -> tuple[str, str, str | None]:
@@ -28,11 +29,23 @@ def error_parts(body: Any) -> tuple[str, str, str | None]:
     code = str(error.get("code") or "")
     message = error.get("message")
     text = str(message.get("value") if isinstance(message, dict) else message or "")
-    target = error.get("target") or None
+    target = error.get("target") or _detail_target(error) or None
     if target is None:
         match = _PROPERTY.search(text)
         target = match.group(1) if match else None
     return code, text, target
+
+
+def _detail_target(error: dict[str, Any]) -> str | None:
+    """The property SAP Gateway names in `innererror.errordetails[].target`, if any."""
+    inner = error.get("innererror")
+    details = inner.get("errordetails") if isinstance(inner, dict) else None
+    for detail in details if isinstance(details, list) else []:
+        target = detail.get("target") if isinstance(detail, dict) else None
+        # Gateway also puts message targets such as "/#TRANSIENT#" here: names only.
+        if isinstance(target, str) and _NAME.match(target):
+            return target
+    return None
 
 
 def classify(

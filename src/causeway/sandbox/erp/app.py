@@ -17,6 +17,7 @@ from causeway.sandbox.admin import admin_router
 from causeway.sandbox.erp.catalog import ProductPartRules
 from causeway.sandbox.erp.clock import SimulatedClock
 from causeway.sandbox.erp.clock_admin import clock_router
+from causeway.sandbox.erp.contacts import ContactFunctionRules, ContactRules
 from causeway.sandbox.erp.endpoint import Logon, odata_router
 from causeway.sandbox.erp.errors import render_error
 from causeway.sandbox.erp.lifecycle import Lifecycle
@@ -63,6 +64,8 @@ class ErpState:
             "A_BusinessPartnerAddress": AddressRules(),
             "A_Customer": CustomerPartRules(),
             "A_CustomerSalesArea": CustomerPartRules(),
+            "A_BusinessPartnerContact": ContactRules(),
+            "A_BPContactToFuncAndDept": ContactFunctionRules(),
             "A_SalesOrder": SalesOrderRules(),
             "A_SalesOrderItem": SalesOrderItemRules(),
             "A_ProductDescription": ProductPartRules(),

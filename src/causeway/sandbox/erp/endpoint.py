@@ -26,6 +26,7 @@ from causeway.sandbox.erp.security import (
     session_cookie_name,
     www_authenticate,
 )
+from causeway.sandbox.erp.store import key_of
 from causeway.sandbox.erp.system import Erp
 from causeway.sandbox.erp.uri import ResourcePath, split_path
 
@@ -226,8 +227,7 @@ def _create(
 
 
 def _reload(erp: Erp, target: reads.Target, record: dict[str, Any]) -> dict[str, Any]:
-    key = tuple(str(record[name]) for name in target.entity.keys)
-    return erp.store.get(target.entity, key) or record
+    return erp.store.get(target.entity, key_of(target.entity, record)) or record
 
 
 def _check_if_match(call: Call, representation: Representation, target: reads.Target) -> None:

@@ -20,7 +20,7 @@ from causeway.sandbox.erp.services.business_partner import (
 )
 from causeway.sandbox.erp.store import Record
 from causeway.sandbox.erp.system import Erp
-from causeway.sandbox.erp.writes import StandardRules, blank_record, insert
+from causeway.sandbox.erp.writes import StandardRules, blank_record, create_children, insert
 
 FIRST_PARTNER = 10_000_001
 FIRST_ADDRESS = 22_000_001
@@ -74,6 +74,14 @@ class BusinessPartnerRules:
             create_address(erp, address.values)
         for customer in customer_payloads:
             create_customer(erp, record, customer.values)
+        # Other deep inserts (contact relationships of a new organisation) go through the
+        # rules of their own entity set.
+        others = {
+            name: children
+            for name, children in payload.children.items()
+            if name not in ("to_BusinessPartnerAddress", "to_Customer")
+        }
+        create_children(erp, BUSINESS_PARTNER, record, Payload({}, others))
         return record
 
     def update(self, erp: Erp, entity: EntityType, current: Record, changes: Record) -> Record:
@@ -109,7 +117,7 @@ class AddressRules:
         record = current | changes
         require(BUSINESS_PARTNER_ADDRESS, record)
         erp.store.replace(BUSINESS_PARTNER_ADDRESS, record)
-        _touch_partner(erp, str(record["BusinessPartner"]))
+        touch_partner(erp, str(record["BusinessPartner"]))
         return record
 
     def delete(self, erp: Erp, entity: EntityType, current: Record) -> None:
@@ -117,7 +125,7 @@ class AddressRules:
         erp.store.delete(
             BUSINESS_PARTNER_ADDRESS, (current["BusinessPartner"], current["AddressID"])
         )
-        _touch_partner(erp, str(current["BusinessPartner"]))
+        touch_partner(erp, str(current["BusinessPartner"]))
 
 
 class CustomerPartRules(StandardRules):
@@ -131,11 +139,12 @@ class CustomerPartRules(StandardRules):
     def update(self, erp: Erp, entity: EntityType, current: Record, changes: Record) -> Record:
         """Apply the change, then stamp the partner."""
         record = super().update(erp, entity, current, changes)
-        _touch_partner(erp, str(record["Customer"]))
+        touch_partner(erp, str(record["Customer"]))
         return record
 
 
-def _touch_partner(erp: Erp, partner: str) -> None:
+def touch_partner(erp: Erp, partner: str) -> None:
+    """Stamp the partner's change date and time, as a change of data hanging off it does."""
     record = erp.store.get(BUSINESS_PARTNER, (partner,))
     if record is not None:
         erp.stamp(BUSINESS_PARTNER, record, created=False)

@@ -10,7 +10,7 @@ from causeway.sandbox.erp.errors import bad_request, not_found
 from causeway.sandbox.erp.model import EntityType, Navigation, ServiceModel
 from causeway.sandbox.erp.query import QueryOptions, apply, parse_options
 from causeway.sandbox.erp.representation import Representation
-from causeway.sandbox.erp.store import Record
+from causeway.sandbox.erp.store import Record, key_of
 from causeway.sandbox.erp.system import Erp, entity_type
 from causeway.sandbox.erp.uri import ResourcePath, key_values, resolve_set
 
@@ -62,7 +62,7 @@ def resolve(erp: Erp, service: ServiceModel, path: ResourcePath) -> Target:
     related = erp.related(entity, record, nav)
     if second.predicate is not None:
         wanted = key_values(target, second.predicate)
-        match = [item for item in related if tuple(str(item[k]) for k in target.keys) == wanted]
+        match = [item for item in related if key_of(target, item) == wanted]
         if not match:
             raise not_found(second.name, second.predicate.strip("()"))
         return Target(target, record=match[0], parent=(entity, record, nav), key=wanted)
@@ -71,8 +71,7 @@ def resolve(erp: Erp, service: ServiceModel, path: ResourcePath) -> Target:
     if not related:
         raise not_found(second.name)
     only = related[0]
-    return Target(target, record=only, parent=(entity, record, nav),
-                  key=tuple(str(only[k]) for k in target.keys))
+    return Target(target, record=only, parent=(entity, record, nav), key=key_of(target, only))
 
 
 def read_collection(

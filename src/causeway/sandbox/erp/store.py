@@ -99,9 +99,16 @@ def _decode(entity: EntityType, body: str) -> Record:
     return record
 
 
+def key_text(value: Any) -> str:
+    """One key value as text: Edm.DateTime keys (validity dates) in ISO form, strings as is."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def key_of(entity: EntityType, record: Record) -> tuple[str, ...]:
-    """The key tuple of a record, as strings (every sandbox key is an Edm.String)."""
-    return tuple(str(record[name]) for name in entity.keys)
+    """The key tuple of a record, as text (Edm.String keys, and Edm.DateTime validity keys)."""
+    return tuple(key_text(record[name]) for name in entity.keys)
 
 
 class Store:

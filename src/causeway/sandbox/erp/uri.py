@@ -7,7 +7,8 @@ from datetime import datetime
 
 from causeway.sandbox.erp.errors import bad_request, not_found
 from causeway.sandbox.erp.filter import FilterSyntaxError, Literal, parse_keys, string_literal
-from causeway.sandbox.erp.model import EntityType, ServiceModel
+from causeway.sandbox.erp.model import Edm, EntityType, ServiceModel
+from causeway.sandbox.erp.store import key_text
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,25 @@ def key_values(entity: EntityType, predicate: str) -> tuple[str, ...]:
     return tuple(_key_text(entity, name, values[name], predicate) for name in entity.keys)
 
 
+def _is_datetime(entity: EntityType, name: str) -> bool:
+    prop = entity.prop(name)
+    return prop is not None and prop.type == Edm.DATETIME
+
+
 def _key_text(entity: EntityType, name: str, literal: Literal, predicate: str) -> str:
+    if _is_datetime(entity, name):
+        if literal.kind != "datetime":
+            raise bad_request(
+                f"Invalid key predicate {predicate}: '{name}' is an Edm.DateTime and needs "
+                "datetime'...'",
+                entity=entity.entity_set,
+            )
+        moment: datetime = literal.value
+        prop = entity.prop(name)
+        if prop is not None and prop.display_format == "Date":
+            # Stored as the calendar date, as the JSON decoder keeps such values.
+            moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        return key_text(moment)
     if literal.kind != "string":
         raise bad_request(
             f"Invalid key predicate {predicate}: '{name}' is an Edm.String and needs quotes",
@@ -87,12 +106,19 @@ def _key_text(entity: EntityType, name: str, literal: Literal, predicate: str) -
     return value
 
 
+def _key_literal(entity: EntityType, name: str, value: str) -> str:
+    if _is_datetime(entity, name):
+        return f"datetime'{datetime.fromisoformat(value).strftime('%Y-%m-%dT%H:%M:%S')}'"
+    return string_literal(value)
+
+
 def key_predicate(entity: EntityType, key: tuple[str, ...]) -> str:
     """The canonical key predicate, ('1') or (A='1',B='2'), for URIs."""
     if len(entity.keys) == 1:
-        return f"({string_literal(key[0])})"
+        return f"({_key_literal(entity, entity.keys[0], key[0])})"
     pairs = ",".join(
-        f"{name}={string_literal(value)}" for name, value in zip(entity.keys, key, strict=True)
+        f"{name}={_key_literal(entity, name, value)}"
+        for name, value in zip(entity.keys, key, strict=True)
     )
     return f"({pairs})"
 

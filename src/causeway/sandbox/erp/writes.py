@@ -9,7 +9,7 @@ from __future__ import annotations
 from causeway.sandbox.erp.errors import ODataError, bad_request, not_found
 from causeway.sandbox.erp.model import EntityType
 from causeway.sandbox.erp.payload import Payload, require
-from causeway.sandbox.erp.store import DuplicateKeyError, Record, key_of
+from causeway.sandbox.erp.store import DuplicateKeyError, Record, key_of, key_text
 from causeway.sandbox.erp.system import EntityRules, Erp, entity_type
 
 
@@ -101,7 +101,7 @@ def update(erp: Erp, entity: EntityType, key: tuple[str, ...], changes: Record) 
     if not entity.updatable:
         raise method_not_allowed(entity, "PATCH")
     for name in entity.keys:
-        if name in changes and str(changes[name]) != key[entity.keys.index(name)]:
+        if name in changes and key_text(changes[name]) != key[entity.keys.index(name)]:
             raise bad_request(f"Key property '{name}' cannot be changed", entity=entity.entity_set)
         changes.pop(name, None)
     with erp.store.transaction():

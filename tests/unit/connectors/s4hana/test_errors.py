@@ -42,3 +42,16 @@ def test_retry_after_and_ambiguity() -> None:
     assert classify(429, body("slow"), headers={"Retry-After": "3"}).retry_after == 3
     assert classify(504, "gateway", write=True).ambiguous
     assert not classify(503, "down", write=True).ambiguous
+
+
+def test_the_target_in_the_error_details_becomes_the_field() -> None:
+    detailed = {"error": {
+        "code": "/IWBEP/CM_MGW_RT/004",
+        "message": {"lang": "en", "value": "Business partner 1 is not an organization"},
+        "innererror": {"errordetails": [
+            {"code": "x", "message": "y", "target": "/#TRANSIENT#"},
+            {"code": "x", "message": "y", "target": "BusinessPartnerCompany"},
+        ]},
+    }}
+    assert classify(400, detailed).field == "BusinessPartnerCompany"
+    assert classify(400, body("Business partner 1 is not an organization")).field is None

@@ -1,4 +1,4 @@
-"""API_BUSINESS_PARTNER: business partners, their addresses, customers and customer sales areas.
+"""API_BUSINESS_PARTNER: partners, addresses, customers, sales areas and contact persons.
 
 Names, lengths and annotations follow SAP's published service. Credit data, which S/4HANA keeps
 in Credit Management, is exposed on A_CustomerSalesArea as YY1_ fields (SAP's prefix for
@@ -82,6 +82,13 @@ BUSINESS_PARTNER = EntityType(
             (("BusinessPartner", "BusinessPartner"),),
         ),
         Navigation("to_Customer", "A_Customer", False, (("Customer", "Customer"),)),
+        # The contacts of an organisation: relationships naming it as the company.
+        Navigation(
+            "to_BusinessPartnerContact",
+            "A_BusinessPartnerContact",
+            True,
+            (("BusinessPartner", "BusinessPartnerCompany"),),
+        ),
     ),
 )
 
@@ -200,8 +207,87 @@ CUSTOMER_SALES_AREA = EntityType(
     ),
 )
 
+_RELATIONSHIP_KEYS = (
+    "RelationshipNumber",
+    "BusinessPartnerCompany",
+    "BusinessPartnerPerson",
+    "ValidityEndDate",
+)
+
+BUSINESS_PARTNER_CONTACT = EntityType(
+    name="A_BusinessPartnerContactType",
+    entity_set="A_BusinessPartnerContact",
+    label="BP Contact",
+    keys=_RELATIONSHIP_KEYS,
+    required=("BusinessPartnerCompany", "BusinessPartnerPerson"),
+    properties=(
+        upper("RelationshipNumber", 12, nullable=False, label="BP Relationship No."),
+        upper("BusinessPartnerCompany", 10, nullable=False, label="Business Partner"),
+        upper("BusinessPartnerPerson", 10, nullable=False, label="Business Partner"),
+        date("ValidityEndDate", nullable=False, label="Valid To"),
+        date("ValidityStartDate", label="Valid From"),
+        flag("IsStandardRelationship", label="Standard Relationship"),
+        upper("RelationshipCategory", 6, updatable=False, label="Relationship Cat."),
+    ),
+    navigations=(
+        Navigation(
+            "to_ContactRelationship",
+            "A_BPContactToFuncAndDept",
+            False,
+            tuple((name, name) for name in _RELATIONSHIP_KEYS),
+        ),
+    ),
+)
+
+# Function, department and communication data of a contact relationship (the same BUT051 row
+# in S/4HANA): created with the relationship, changed by PATCH, removed with it.
+BP_CONTACT_FUNC_AND_DEPT = EntityType(
+    name="A_BPContactToFuncAndDeptType",
+    entity_set="A_BPContactToFuncAndDept",
+    label="Contact Person Function and Department",
+    keys=_RELATIONSHIP_KEYS,
+    creatable=False,
+    deletable=False,
+    properties=(
+        upper("RelationshipNumber", 12, nullable=False, label="BP Relationship No."),
+        upper("BusinessPartnerCompany", 10, nullable=False, label="Business Partner"),
+        upper("BusinessPartnerPerson", 10, nullable=False, label="Business Partner"),
+        date("ValidityEndDate", nullable=False, label="Valid To"),
+        upper("ContactPersonAuthorityType", 1, label="Partner's Authority"),
+        upper("ContactPersonDepartment", 4, label="Department"),
+        text(
+            "ContactPersonDepartmentName",
+            40,
+            creatable=False,
+            updatable=False,
+            label="Department Name",
+        ),
+        upper("ContactPersonFunction", 4, label="Function"),
+        text(
+            "ContactPersonFunctionName", 40, creatable=False, updatable=False, label="Function Name"
+        ),
+        text("ContactPersonRemarkText", 40, label="Notes"),
+        upper("ContactPersonVIPType", 1, label="VIP"),
+        text("EmailAddress", 241, label="E-Mail Address"),
+        text("FaxNumber", 30, label="Fax"),
+        text("FaxNumberExtension", 10, label="Extension"),
+        text("PhoneNumber", 30, label="Telephone"),
+        text("PhoneNumberExtension", 10, label="Extension"),
+        upper(
+            "RelationshipCategory", 6, creatable=False, updatable=False, label="Relationship Cat."
+        ),
+    ),
+)
+
 SERVICE = ServiceModel(
     name="API_BUSINESS_PARTNER",
     path="API_BUSINESS_PARTNER",
-    entity_types=(BUSINESS_PARTNER, BUSINESS_PARTNER_ADDRESS, CUSTOMER, CUSTOMER_SALES_AREA),
+    entity_types=(
+        BUSINESS_PARTNER,
+        BUSINESS_PARTNER_ADDRESS,
+        CUSTOMER,
+        CUSTOMER_SALES_AREA,
+        BUSINESS_PARTNER_CONTACT,
+        BP_CONTACT_FUNC_AND_DEPT,
+    ),
 )
