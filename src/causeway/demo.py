@@ -157,6 +157,14 @@ async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, obj
         changes = await pipeline.run_until_quiet(timeout_s=900)
         seconds = time.perf_counter() - started
         report = await reconcile(database, "customer", (salesforce, account), (s4, partner))
+        config = default_sync_config()
+        contacts = await reconcile(
+            database,
+            "contact",
+            (salesforce, catalog.get("salesforce", "Contact", "contact")),
+            (s4, catalog.get("s4hana", "ContactPerson", "contact")),
+            ignore=frozenset(config.entities["contact"].compare_ignore),
+        )
         return {
             "customers linked by matching": matched.linked,
             "pairs waiting for review": matched.for_review,
@@ -168,8 +176,12 @@ async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, obj
             "sync time": f"{seconds:.1f} s",
             "CRM accounts after sync": report.left_records,
             "ERP partners after sync": report.right_records,
-            "pairs agreeing": report.agreeing,
-            "pairs differing": len(report.differing),
+            "customer pairs agreeing": report.agreeing,
+            "customer pairs differing": len(report.differing),
+            "CRM contacts / ERP contact persons": f"{contacts.left_records} / "
+            f"{contacts.right_records}",
+            "contact pairs agreeing": contacts.agreeing,
+            "contact pairs differing": len(contacts.differing),
         }
     finally:
         await salesforce.aclose()

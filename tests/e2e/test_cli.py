@@ -81,6 +81,10 @@ def test_demo_reads_both_sandboxes_through_the_connectors() -> None:
         for line in result.stdout.splitlines()
         if line.count("│") == 3
     }
-    assert synced["pairs differing"] == "0"
+    assert synced["customer pairs differing"] == "0"
     assert synced["CRM accounts after sync"] == synced["ERP partners after sync"]
-    assert synced["pairs agreeing"] == synced["CRM accounts after sync"]
+    assert synced["customer pairs agreeing"] == synced["CRM accounts after sync"]
+    # Two contacts per account, each now a contact person in the ERP too.
+    assert synced["CRM contacts / ERP contact persons"] == "40 / 40"
+    assert synced["contact pairs agreeing"] == "40"
+    assert synced["contact pairs differing"] == "0"
