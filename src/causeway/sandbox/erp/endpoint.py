@@ -167,7 +167,7 @@ def _dispatch(erp: Erp, call: Call) -> Response:
     fmt = call.params.get("$format")
     if fmt is not None and fmt.lower() != "json":
         raise bad_request(f"Format '{fmt}' is not supported; use $format=json", target="$format")
-    target = reads.resolve(erp, service, call.path)
+    target = reads.resolve(erp, service, call.path, call.params)
     if call.method in ("GET", "HEAD"):
         if call.path.count:
             if not target.is_collection:

@@ -192,3 +192,39 @@ def _call(name: str, args: tuple[Expr, ...], entity: EntityType) -> tuple[Evalua
 
     return call, result
 
+
+
+def equality_narrowing(expr: Expr, entity: EntityType) -> tuple[str, frozenset[str]] | None:
+    """A string property and the values a matching record must hold, if the filter says so.
+
+    `SearchTerm2 eq 'X'`, `BusinessPartner eq 'A' or BusinessPartner eq 'B'`, or either of
+    those joined by `and` to anything: the store then reads only those rows instead of the
+    whole set, and the full filter still decides. Anything else: None (read everything).
+    """
+    if isinstance(expr, Compare) and expr.op == "eq":
+        member, literal = expr.left, expr.right
+        if isinstance(literal, Member) and isinstance(member, Literal):
+            member, literal = literal, member
+        if (
+            isinstance(member, Member)
+            and len(member.path) == 1
+            and isinstance(literal, Literal)
+            and literal.kind == "string"
+        ):
+            prop = entity.prop(member.path[0])
+            if prop is not None and prop.type == Edm.STRING:
+                return member.path[0], frozenset({str(literal.value)})
+        return None
+    if isinstance(expr, Logical) and expr.op == "and":
+        for operand in expr.operands:
+            found = equality_narrowing(operand, entity)
+            if found is not None:
+                return found
+        return None
+    if isinstance(expr, Logical) and expr.op == "or":
+        parts = [equality_narrowing(operand, entity) for operand in expr.operands]
+        names = {part[0] for part in parts if part is not None}
+        if None in parts or len(names) != 1:
+            return None
+        return names.pop(), frozenset().union(*(part[1] for part in parts if part is not None))
+    return None

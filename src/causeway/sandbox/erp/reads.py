@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from causeway.sandbox.erp.errors import bad_request, not_found
+from causeway.sandbox.erp.errors import ODataError, bad_request, not_found
+from causeway.sandbox.erp.filter import FilterSyntaxError, parse_filter
 from causeway.sandbox.erp.model import EntityType, Navigation, ServiceModel
+from causeway.sandbox.erp.predicate import equality_narrowing
 from causeway.sandbox.erp.query import QueryOptions, apply, parse_options
 from causeway.sandbox.erp.representation import Representation
 from causeway.sandbox.erp.store import Record, key_of
@@ -38,8 +40,17 @@ class Target:
         return self.records is not None
 
 
-def resolve(erp: Erp, service: ServiceModel, path: ResourcePath) -> Target:
-    """Follow the segments of `path` to the records they address; 404 when one is missing."""
+def resolve(
+    erp: Erp,
+    service: ServiceModel,
+    path: ResourcePath,
+    params: Mapping[str, str] | None = None,
+) -> Target:
+    """Follow the segments of `path` to the records they address; 404 when one is missing.
+
+    For an entity set whose $filter pins a string property to a few values (a lookup by
+    reference or by keys), only those rows are read; the filter itself is applied later.
+    """
     if len(path.segments) > 2:
         raise bad_request("Only one level of navigation is supported in resource paths")
     first = path.segments[0]
@@ -47,6 +58,9 @@ def resolve(erp: Erp, service: ServiceModel, path: ResourcePath) -> Target:
     if first.predicate is None:
         if len(path.segments) > 1:
             raise bad_request(f"'{first.name}' needs a key before navigating further")
+        narrowing = _narrowing((params or {}).get("$filter"), entity)
+        if narrowing is not None and len(narrowing[1]) <= 100:
+            return Target(entity, records=erp.store.find_in(entity, *narrowing))
         return Target(entity, records=erp.store.scan(entity))
     key = key_values(entity, first.predicate)
     record = erp.store.get(entity, key)
@@ -72,6 +86,15 @@ def resolve(erp: Erp, service: ServiceModel, path: ResourcePath) -> Target:
         raise not_found(second.name)
     only = related[0]
     return Target(target, record=only, parent=(entity, record, nav), key=key_of(target, only))
+
+
+def _narrowing(text: str | None, entity: EntityType) -> tuple[str, frozenset[str]] | None:
+    if not text:
+        return None
+    try:
+        return equality_narrowing(parse_filter(text), entity)
+    except (FilterSyntaxError, ODataError):
+        return None  # parse_options reports it properly
 
 
 def read_collection(

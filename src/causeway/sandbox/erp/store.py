@@ -192,6 +192,18 @@ class Store:
             rows = self._connection.execute(query, params).fetchall()
         return [_decode(entity, row[0]) for row in rows]
 
+    def find_in(self, entity: EntityType, name: str, values: frozenset[str]) -> list[Record]:
+        """Records whose string property `name` holds one of `values`, in insertion order."""
+        self._check_name(entity, name)
+        marks = ", ".join("?" for _ in values)
+        query = (
+            f"SELECT body FROM entity WHERE entity_set = ? "  # noqa: S608
+            f"AND json_extract(body, '$.{name}') IN ({marks}) ORDER BY rowid"
+        )
+        with self._lock:
+            rows = self._connection.execute(query, [entity.entity_set, *sorted(values)]).fetchall()
+        return [_decode(entity, row[0]) for row in rows]
+
     @staticmethod
     def _check_name(entity: EntityType, name: str) -> None:
         # Property names come from the model only; never from a request.
