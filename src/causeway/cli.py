@@ -97,6 +97,14 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     from causeway.observe.logging import configure_logging
+    from causeway.observe.tracing import TracingConfigError, configure_tracing
 
     configure_logging()
+    try:
+        # OTEL_TRACES_EXPORTER (none by default), OTEL_SERVICE_NAME and the other OTEL_*
+        # variables choose where spans go (docs/runtime.md, Tracing).
+        configure_tracing(service_name="causeway")
+    except TracingConfigError as error:
+        typer.echo(f"tracing: {error}", err=True)
+        raise SystemExit(2) from None
     app()

@@ -17,6 +17,7 @@ from types import TracebackType
 
 import structlog
 
+from causeway.observe.tracing import stamped
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.envelope import Envelope
 from causeway.runtime.errors import BackpressureError
@@ -70,6 +71,8 @@ class Outlet:
 
     async def put(self, topic: str, envelope: Envelope, *, timeout: float | None = None) -> None:
         """Accept one envelope, waiting while the buffer is at its high-water mark."""
+        # The flusher publishes later in its own context: take the producer's trace now.
+        [envelope] = stamped([envelope])
         started = time.monotonic()
         async with self._changed:
             try:

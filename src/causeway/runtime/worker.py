@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
+from opentelemetry import trace
 
 from causeway.connectors.errors import ErrorClass
 from causeway.runtime import metrics
@@ -23,6 +24,7 @@ from causeway.runtime.backbone import Backbone, Claim, Release, Settlement
 from causeway.runtime.envelope import Envelope, utc_now
 from causeway.runtime.handler import Done, Handler, Outcome, Retry, outcome_for_error
 from causeway.runtime.policies import FailurePolicy, Halt
+from causeway.runtime.spans import HandlingSpans
 from causeway.runtime.throttle import TargetGuard, TargetGuards
 
 log = structlog.get_logger("causeway.runtime")
@@ -98,23 +100,35 @@ class Worker:
         if not claim.envelopes:
             breaker.cancel_probe()
             return 0
+        spans = HandlingSpans(claim, settings.target)
         try:
-            await self.guard.bucket.acquire(len(claim))
-            outcomes = await self._handle(claim)
-        except asyncio.CancelledError:
-            # Shutting down mid-batch: hand the batch back without spending an attempt.
-            releases: dict[str, Settlement] = {item.id: Release() for item in claim.envelopes}
-            await asyncio.shield(asyncio.to_thread(self.backbone.settle, claim, releases))
-            raise
-        await self._settle(claim, outcomes)
+            with spans.current():
+                try:
+                    await self.guard.bucket.acquire(len(claim))
+                    outcomes = await self._handle(claim, spans.envelopes)
+                except asyncio.CancelledError:
+                    # Shutting down mid-batch: hand the batch back without spending an attempt.
+                    spans.released()
+                    releases: dict[str, Settlement] = {
+                        item.id: Release() for item in claim.envelopes
+                    }
+                    await asyncio.shield(asyncio.to_thread(self.backbone.settle, claim, releases))
+                    raise
+                settlements = await self._settle(claim, outcomes)
+            spans.settled(outcomes, settlements)
+        finally:
+            spans.end()
         return len(claim)
 
-    async def _handle(self, claim: Claim) -> Sequence[Outcome]:
-        """Call the handler while renewing the lease; failures become outcomes."""
+    async def _handle(self, claim: Claim, batch: Sequence[Envelope]) -> Sequence[Outcome]:
+        """Call the handler while renewing the lease; failures become outcomes.
+
+        `batch` is the claim's envelopes with each trace context pointing at its own span.
+        """
         renewal = asyncio.create_task(self._renew(claim))
         started = time.perf_counter()
         try:
-            outcomes = await self.handler(claim.envelopes)
+            outcomes = await self.handler(batch)
             if len(outcomes) != len(claim.envelopes):
                 reason = f"handler returned {len(outcomes)} outcomes for {len(claim)} envelopes"
                 outcomes = [Retry(ErrorClass.RETRYABLE, reason)] * len(claim)
@@ -126,6 +140,7 @@ class Worker:
                 envelopes=[item.id for item in claim.envelopes],
                 error=f"{type(error).__name__}: {error}",
             )
+            trace.get_current_span().set_attribute("error.type", type(error).__name__)
             outcomes = [outcome_for_error(error)] * len(claim)
         finally:
             renewal.cancel()
@@ -146,7 +161,7 @@ class Worker:
             if renewed < len(claim):
                 log.warning("lease renewal fell short", topic=claim.topic, renewed=renewed)
 
-    async def _settle(self, claim: Claim, outcomes: Sequence[Outcome]) -> None:
+    async def _settle(self, claim: Claim, outcomes: Sequence[Outcome]) -> dict[str, Settlement]:
         """Turn outcomes into settlements by policy, then pause or slow the flow if asked."""
         policy = self.settings.policy
         settlements: dict[str, Settlement] = {}
@@ -179,6 +194,7 @@ class Worker:
             self.guard.bucket.hold(throttle)
             until = utc_now() + timedelta(seconds=throttle)
             await asyncio.to_thread(self.backbone.slow, claim.topic, claim.group, until)
+        return settlements
 
     def _feed_breaker(self, outcomes: Iterable[Outcome]) -> None:
         """A batch that got nothing through because the target failed counts as one failure."""

@@ -17,6 +17,7 @@ from causeway.canonical.errors import CanonicalError
 from causeway.connectors.contract import Connector
 from causeway.connectors.errors import ErrorClass
 from causeway.mapping.errors import MappingError, UnresolvedLookupError
+from causeway.observe.tracing import continuing
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.sql_dialect import write_transaction
 from causeway.runtime.envelope import Envelope
@@ -53,7 +54,9 @@ class ChangeHandler:
         outcomes: list[Outcome] = []
         for envelope in batch:
             try:
-                await asyncio.to_thread(self._apply, envelope)
+                with continuing(envelope.headers):
+                    # Its log lines and spans belong to this change's trace.
+                    await asyncio.to_thread(self._apply, envelope)
             except UnresolvedLookupError as waiting:
                 outcomes.append(
                     Retry(ErrorClass.RETRYABLE, waiting.describe(), LOOKUP_RETRY_DELAY_S)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, select
 
 from causeway.connectors.contract import Connector
 from causeway.connectors.errors import ConnectorError
+from causeway.observe.tracing import poll_span
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.sql_dialect import write_transaction
 from causeway.store.tables.sync import change_cursor
@@ -66,20 +67,23 @@ class ChangePoller:
     async def poll_once(self, target: PollTarget) -> tuple[int, bool]:
         """Move one page; returns (records published, whether more are waiting)."""
         system = target.connector.system
-        with self.database.connect() as connection:
-            cursor = load_cursor(connection, system, target.object_name)
-        page = await target.connector.changes(target.object_name, cursor, target.page_size)
-        envelopes = [change_envelope(record, target.entity) for record in page.records]
+        # The poll opens each change's trace: the envelopes carry this span's context.
+        with poll_span(system, target.object_name) as span:
+            with self.database.connect() as connection:
+                cursor = load_cursor(connection, system, target.object_name)
+            page = await target.connector.changes(target.object_name, cursor, target.page_size)
+            envelopes = [change_envelope(record, target.entity) for record in page.records]
 
-        def commit() -> None:
-            with write_transaction(self.database) as connection:
-                if envelopes:
-                    self.backbone.publish(self.topic, envelopes, connection=connection)
-                if page.cursor:
-                    save_cursor(connection, system, target.object_name, page.cursor)
+            def commit() -> None:
+                with write_transaction(self.database) as connection:
+                    if envelopes:
+                        self.backbone.publish(self.topic, envelopes, connection=connection)
+                    if page.cursor:
+                        save_cursor(connection, system, target.object_name, page.cursor)
 
-        await asyncio.to_thread(commit)
-        return len(envelopes), page.more
+            await asyncio.to_thread(commit)
+            span.set_attribute("causeway.records", len(envelopes))
+            return len(envelopes), page.more
 
     async def drain(self, target: PollTarget) -> int:
         """Poll until the system has nothing more to hand out; returns how many records."""

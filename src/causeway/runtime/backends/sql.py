@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from causeway.observe.tracing import stamped
 from causeway.runtime import metrics
 from causeway.runtime.backbone import (
     Claim,
@@ -103,9 +104,14 @@ class SqlBackbone:
     def publish(
         self, topic: str, envelopes: Sequence[Envelope], *, connection: Connection | None = None
     ) -> list[str]:
-        """Store envelopes once per idempotency key; joins the caller's transaction if given."""
+        """Store envelopes once per idempotency key; joins the caller's transaction if given.
+
+        Envelopes without a trace context get the publisher's current span, so every
+        publisher (poller, outbox, tools) starts or continues a trace without doing anything.
+        """
         if not envelopes:
             return []
+        envelopes = stamped(envelopes)
         if connection is not None:
             return self._publish(connection, topic, envelopes)
         with write_transaction(self.engine) as own:
