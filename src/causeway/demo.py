@@ -59,6 +59,7 @@ def connectors_for(
             client_id=crm.client_id,
             client_secret=SecretStr(crm.client_secret),
             ca_bundle=running.tls.cert,
+            change_source="events",
         ),
         settle=settle,
     )
@@ -90,6 +91,7 @@ def write_project_file(running: RunningSandboxes, state_dir: Path) -> Path:
                 "client_id": running.crm_settings.client_id,
                 "client_secret": running.crm_settings.client_secret,
                 "ca_bundle": str(running.tls.cert.resolve()),
+                "change_source": "events",
             },
             "s4hana": {
                 "type": "s4hana",

@@ -48,6 +48,7 @@ class Sandboxes:
             "client_id": crm.client_id,
             "client_secret": SecretStr(crm.client_secret),
             "ca_bundle": self.running.tls.cert,
+            "change_source": "events",
         }
         return SalesforceSettings.model_validate(values | overrides)
 

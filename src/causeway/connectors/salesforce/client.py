@@ -41,6 +41,11 @@ class SalesforceSettings(BaseModel):
     limit_reserve: float = Field(
         0.05, ge=0, lt=1, description="share of the daily API limit left untouched"
     )
+    change_source: Literal["polling", "events"] = Field(
+        "polling",
+        description="how changes are read: SystemModstamp polling, or change events (Change "
+        "Data Capture, as the CRM sandbox serves them) with polling as the fallback",
+    )
 
 
 @dataclass

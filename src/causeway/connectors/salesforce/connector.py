@@ -1,4 +1,5 @@
-"""Salesforce as a Causeway connector: SystemModstamp polling, collections, external-id upserts."""
+"""Salesforce as a Causeway connector: change events or SystemModstamp polling, collections,
+external-id upserts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from causeway.connectors.contract import (
     WriteResult,
 )
 from causeway.connectors.errors import ConnectorError
+from causeway.connectors.salesforce.change_events import ChangeEventFeed
 from causeway.connectors.salesforce.client import SalesforceClient, SalesforceSettings
 from causeway.connectors.salesforce.errors import SYSTEM, classify
 from causeway.connectors.salesforce.soql import Query, compare, identifier, is_in
@@ -53,6 +55,11 @@ class SalesforceConnector:
         self._fields = {name: tuple(values) for name, values in (fields or {}).items()}
         self._schemas: dict[str, ObjectSchema] = {}
         self.settle = settle
+        self.feed = (
+            ChangeEventFeed(self.client, self.poll, self.read_states)
+            if settings.change_source == "events"
+            else None
+        )
 
     async def describe(self, object_name: str) -> ObjectSchema:
         """Fields of an object from Salesforce's own describe, cached."""
@@ -98,6 +105,12 @@ class SalesforceConnector:
         )
 
     async def changes(self, object_name: str, cursor: str | None, limit: int) -> ChangePage:
+        """Changed records after the cursor: from change events, or by SystemModstamp polling."""
+        if self.feed is not None:
+            return await self.feed.changes(object_name, cursor, limit)
+        return await self.poll(object_name, cursor, limit)
+
+    async def poll(self, object_name: str, cursor: str | None, limit: int) -> ChangePage:
         """Records whose SystemModstamp passed the watermark, deletions included, oldest first.
 
         SystemModstamp, not LastModifiedDate: it also moves on system-made changes and is the
@@ -132,12 +145,23 @@ class SalesforceConnector:
         )
 
     async def read(self, object_name: str, ids: Sequence[str]) -> list[RawRecord]:
-        """Current state of records by id, in chunks that keep the URL short."""
+        """Current state of live records by id, in chunks that keep the URL short."""
+        return await self._read(object_name, ids, include_deleted=False)
+
+    async def read_states(self, object_name: str, ids: Sequence[str]) -> list[RawRecord]:
+        """Current state of records by id, deleted ones included (flagged), for change events."""
+        return await self._read(object_name, ids, include_deleted=True)
+
+    async def _read(
+        self, object_name: str, ids: Sequence[str], *, include_deleted: bool
+    ) -> list[RawRecord]:
         fields = await self._field_list(object_name)
         found: list[RawRecord] = []
         for chunk in _chunks(list(ids), COLLECTION_LIMIT):
             query = Query(object_name, fields, where=is_in("Id", chunk))
-            async for page in self.client.query_pages(query.render(), object_name=object_name):
+            async for page in self.client.query_pages(
+                query.render(), include_deleted=include_deleted, object_name=object_name
+            ):
                 found.extend(self._record(object_name, row) for row in page)
         return found
 
