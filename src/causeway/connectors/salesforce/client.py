@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
-from causeway.connectors.errors import FatalError, RetryableError
-from causeway.connectors.salesforce.errors import SYSTEM, classify
+from causeway.connectors.errors import FatalError, RetryableError, ThrottledError
+from causeway.connectors.salesforce.errors import DAILY_LIMIT_BACKOFF_S, SYSTEM, classify
 from causeway.connectors.transport import transport_failure
 
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -78,6 +79,8 @@ class SalesforceClient:
         self.instance_url: str | None = None
         self._auth_lock = asyncio.Lock()
         self.usage = ApiUsage()
+        self._probed_at: float | None = None
+        self.clock = time.monotonic
 
     def __repr__(self) -> str:
         login, instance = self.settings.login_url, self.instance_url
@@ -141,6 +144,7 @@ class SalesforceClient:
         """Call the REST API; statuses in `accept` are returned, other failures raised typed."""
         method = method.upper()
         write = method in _WRITE_METHODS
+        self._guard_daily_limit(object_name)
         token = await self._ensure_token()
         for attempt in (1, 2):
             url = path if path.startswith("http") else f"{self.instance_url}{path}"
@@ -191,6 +195,32 @@ class SalesforceClient:
         if self.usage.limit == 0:
             return False
         return self.usage.remaining <= self.usage.limit * self.settings.limit_reserve
+
+    def _guard_daily_limit(self, object_name: str | None) -> None:
+        """Refuse calls that would eat the reserve; one call per back-off period probes.
+
+        The org's daily allowance is shared with its users and other integrations: once the
+        last `Sforce-Limit-Info` says only the reserve is left, Causeway backs off (the
+        runtime slows this target by the Retry-After) instead of spending it. The usage only
+        updates with a response, so one call per back-off period still goes out to see
+        whether the rolling 24-hour window has freed calls.
+        """
+        if not self.near_daily_limit():
+            self._probed_at = None
+            return
+        now = self.clock()
+        if self._probed_at is None or now - self._probed_at >= DAILY_LIMIT_BACKOFF_S:
+            self._probed_at = now
+            return
+        usage = self.usage
+        raise ThrottledError(
+            f"daily API usage {usage.used}/{usage.limit}: the last "
+            f"{self.settings.limit_reserve:.0%} is kept for people and other tools",
+            retry_after=DAILY_LIMIT_BACKOFF_S - (now - self._probed_at),
+            system=SYSTEM,
+            object_name=object_name,
+            code="RESERVE_KEPT",
+        )
 
     async def query_pages(
         self, soql: str, *, include_deleted: bool = False, object_name: str | None = None
