@@ -62,6 +62,8 @@ class EditLog:
     attempts: int = 0
     customers: set[str] = field(default_factory=set)
     """Customers edited (by CRM account id): each needs at least one write by the sync."""
+    owned_values: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """(record id, field) -> the values its owner's users saved there, in order."""
 
     @property
     def total(self) -> int:
@@ -150,6 +152,44 @@ def plan_edit(
     return "erp", partner, {"OrganizationBPName1": f"CLERK {number}"}, False
 
 
+def owned_value(fields: dict[str, Any]) -> tuple[str, str]:
+    """The field an owner's edit set and its value, as the owner's system reads back."""
+    if "Name" in fields:
+        return "Name", str(fields["Name"])
+    area = fields["to_Customer"]["to_CustomerSalesArea"][0]
+    return "YY1_CreditLimitAmount", str(area["YY1_CreditLimitAmount"])
+
+
+async def lost_updates(running: RunningSandboxes, log: EditLog) -> list[str]:
+    """Owners' edits that did not survive: the owner's system holds none of the values its
+    users saved (the sync wrote an older value over them)."""
+    salesforce, s4 = user_connectors(running)
+    lost = []
+    try:
+        accounts = {r.id: r for r in await salesforce.read("Account", _ids(log, "Name"))}
+        partners = {
+            r.id: r for r in await s4.read("A_BusinessPartner", _ids(log, "YY1_CreditLimitAmount"))
+        }
+        for (record_id, name), values in log.owned_values.items():
+            if name == "Name":
+                now = str(accounts[record_id].fields.get("Name"))
+            else:
+                areas = partners[record_id].fields["to_Customer"]["to_CustomerSalesArea"]
+                rows = areas["results"] if isinstance(areas, dict) else areas
+                now = f"{float(rows[0]['YY1_CreditLimitAmount']):.2f}"
+                values = [f"{float(value):.2f}" for value in values]
+            if now not in values:
+                lost.append(f"{record_id} {name}: {now!r}, saved {values}")
+    finally:
+        await salesforce.aclose()
+        await s4.aclose()
+    return lost
+
+
+def _ids(log: EditLog, name: str) -> list[str]:
+    return sorted({record_id for record_id, field_name in log.owned_values if field_name == name})
+
+
 async def edit(
     running: RunningSandboxes,
     pairs: list[tuple[str, str]],
@@ -187,6 +227,8 @@ async def edit(
                 await persist(target, request, log)
                 log.customers.add(customer)
                 if owned:
+                    name, value = owned_value(fields)
+                    log.owned_values.setdefault((key, name), []).append(value)
                     log.owned += 1
                 else:
                     log.foreign += 1
@@ -249,6 +291,7 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
         seconds = time.perf_counter() - started
         writes = pipeline.written() - before
         report = await reconcile(database, "customer", (salesforce, account), (s4, partner))
+        lost = await lost_updates(running, log)
         faults = {side: _injected(running, side) for side in ("crm", "erp")}
         figures = {
             "edits": log.total,
@@ -256,6 +299,8 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
             "edits_on_foreign_fields": log.foreign,
             "user_attempts": log.attempts,
             "customers_edited": len(log.customers),
+            "lost_updates": len(lost),
+            "lost_examples": lost[:5],
             "sync_writes": writes,
             "writes_per_edit": round(writes / max(log.total, 1), 3),
             "parked": pipeline.parked(),
@@ -263,7 +308,11 @@ async def measure(accounts: int, erp_customers: int, edits: int, folder: Path) -
             "faults_injected": faults,
             "reconcile": report.summary(),
             "differences": [
-                {"crm": d.left_id, "erp": d.right_id, "fields": [f.field for f in d.fields]}
+                {
+                    "crm": d.left_id,
+                    "erp": d.right_id,
+                    "fields": {f.field: [f.left, f.right] for f in d.fields},
+                }
                 for d in report.differing[:5]
             ],
         }

@@ -6,6 +6,7 @@ is a loop over (produce, assign) pairs per record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +141,25 @@ class CompiledMapping:
             if rule.target.segments and isinstance(rule.target.segments[0], str)
         )
 
+    @functools.cached_property
+    def outbound_sources(self) -> dict[str, frozenset[str]]:
+        """Per top-level system field, the top-level canonical fields its value comes from.
+
+        Ownership decides per canonical field; writes are per system field: this joins them
+        (to_Customer reads credit_limit, payment_terms, currency and tax_ids).
+        """
+        if self.outbound is None:
+            return {}
+        sources: dict[str, set[str]] = {}
+        for rule in self.outbound.rules.rules:
+            top = rule.target.segments[0] if rule.target.segments else None
+            if not isinstance(top, str):
+                continue
+            sources.setdefault(top, set()).update(
+                _top_field(source) for source in rule.canonical_sources
+            )
+        return {name: frozenset(found) for name, found in sources.items()}
+
     @property
     def key(self) -> tuple[str, str, str]:
         """(system, system object, canonical object): how catalogues index mappings."""
@@ -193,6 +213,11 @@ class CompiledMapping:
         except MappingApplyError as exc:
             exc.relocate(record_key=CanonicalObject.key_of(data))
             raise
+
+
+def _top_field(path: str) -> str:
+    """`party.name` -> party, `addresses[role=billing].city` -> addresses."""
+    return path.split(".", 1)[0].split("[", 1)[0]
 
 
 def _same_place(found: tuple[Segment, ...], target: tuple[Segment, ...]) -> bool:

@@ -33,6 +33,21 @@ RECORD = "@record"
 """Field name under which whole-record decisions (deletes, merges) are logged."""
 
 
+def _said_by_owner(
+    policy: OwnershipPolicy,
+    endpoint: Endpoint,
+    system_field: str,
+    origins: Mapping[str, list[str]],
+) -> bool:
+    """True when every canonical field a system field is written from is owned by that system
+    and holds the value that system itself last gave."""
+    names = endpoint.mapping.outbound_sources.get(system_field, frozenset())
+    return bool(names) and all(
+        policy.owner_of(name) == endpoint.system and origins.get(name, [None])[0] == endpoint.system
+        for name in names
+    )
+
+
 def _restores(golden: Golden, system: str, moment: datetime) -> bool:
     """True for a change from the system that deleted the record, made after the deletion."""
     mark = golden.sources.get(DELETED_MARK)
@@ -226,7 +241,15 @@ class SyncEngine:
                 # over fields that system owns. Its own change will plan the write.
                 continue
             command = self._plan_write(
-                store, route, endpoint, canonical_id, document, links, record, incoming
+                store,
+                route,
+                endpoint,
+                canonical_id,
+                document,
+                links,
+                record,
+                incoming,
+                golden.sources,
             )
             if command is not None:
                 commands.append(command)
@@ -336,7 +359,7 @@ class SyncEngine:
                 archived = True
             document = {**golden.data, "id": canonical_id, "external_ids": links}
             command = self._plan_write(
-                store, route, endpoint, canonical_id, document, links, record, {}
+                store, route, endpoint, canonical_id, document, links, record, {}, golden.sources
             )
             if command is not None:
                 outcome.commands.append(command)
@@ -373,6 +396,7 @@ class SyncEngine:
         links: dict[str, str],
         record: RawRecord,
         incoming: Mapping[str, Any],
+        sources: Mapping[str, list[str]],
     ) -> Command | None:
         document = {name: value for name, value in document.items() if name != "updated_at"}
         accepted = set(endpoint.mapping.accepts)
@@ -381,6 +405,15 @@ class SyncEngine:
         full = endpoint.mapping.to_system(document, xref=xref)
         payload = {name: value for name, value in full.items() if name in accepted}
         exists = endpoint.system in links or endpoint.system == record.system
+        if exists:
+            # Never write a system's own values back to it: they came from it, and writing
+            # them again could undo an edit made there since (a lost update). A stand-in for
+            # a field it owns but has never filled still goes; creates carry everything.
+            payload = {
+                name: value
+                for name, value in payload.items()
+                if not _said_by_owner(route.policy, endpoint, name, sources)
+            }
         if endpoint.external_field is not None and (endpoint.stamp_existing or not exists):
             # Stamp Causeway's reference on every copy: retried creates find it, and a
             # relinked record keeps its identity.
