@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks import concurrent_edits, initial_sync, matching
+from benchmarks import concurrent_edits, initial_sync, matching, pipeline
 from causeway.mapping.bench import run_mapping_benchmark
 from causeway.observe.logging import configure_logging
 from causeway.runtime import bench as backbone_bench
@@ -28,7 +28,8 @@ def machine() -> dict[str, object]:
 
 
 def main() -> None:
-    """Run the mapping, backbone, matching, initial-sync and concurrent-edit benchmarks."""
+    """Run the mapping, backbone, matching, initial-sync, concurrent-edit and pipeline
+    benchmarks."""
     configure_logging("WARNING")
     print(json.dumps({"machine": machine()}, indent=2))
     for result in run_mapping_benchmark(records=20_000):
@@ -40,6 +41,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="causeway-edits-"))
     edits = asyncio.run(concurrent_edits.measure(60, 50, 40, folder))
     print(json.dumps({"concurrent_edits": edits}, indent=2))
+    flow = asyncio.run(pipeline.measure(500, 10.0, 30.0))
+    print(json.dumps({"pipeline": flow}, indent=2))
 
 
 if __name__ == "__main__":

@@ -405,6 +405,14 @@ class SyncEngine:
         full = endpoint.mapping.to_system(document, xref=xref)
         payload = {name: value for name, value in full.items() if name in accepted}
         exists = endpoint.system in links or endpoint.system == record.system
+        if endpoint.external_field is not None and (endpoint.stamp_existing or not exists):
+            # Stamp Causeway's reference on every copy: retried creates find it, and a
+            # relinked record keeps its identity.
+            reference = endpoint.reference(canonical_id, document)
+            payload[endpoint.external_field] = reference
+            full[endpoint.external_field] = reference
+        # The hash stands for the whole copy the system holds once the write is done.
+        digest = payload_hash(payload)
         if exists:
             # Never write a system's own values back to it: they came from it, and writing
             # them again could undo an edit made there since (a lost update). A stand-in for
@@ -414,14 +422,6 @@ class SyncEngine:
                 for name, value in payload.items()
                 if not _said_by_owner(route.policy, endpoint, name, sources)
             }
-        if endpoint.external_field is not None and (endpoint.stamp_existing or not exists):
-            # Stamp Causeway's reference on every copy: retried creates find it, and a
-            # relinked record keeps its identity.
-            reference = endpoint.reference(canonical_id, document)
-            payload[endpoint.external_field] = reference
-            full[endpoint.external_field] = reference
-        # The hash stands for the whole copy the system holds once the write is done.
-        digest = payload_hash(payload)
         stamp = record.modified_at.isoformat() if record.modified_at else "unstamped"
         system_id = links.get(endpoint.system)
         if endpoint.system == record.system and endpoint.object_name == record.object_name:
