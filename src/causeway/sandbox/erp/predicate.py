@@ -199,8 +199,16 @@ def equality_narrowing(expr: Expr, entity: EntityType) -> tuple[str, frozenset[s
 
     `SearchTerm2 eq 'X'`, `BusinessPartner eq 'A' or BusinessPartner eq 'B'`, or either of
     those joined by `and` to anything: the store then reads only those rows instead of the
-    whole set, and the full filter still decides. Anything else: None (read everything).
+    whole set, and the full filter still decides. Short codes (a one-letter category) say
+    too little to be worth it; keys are preferred. Anything else: None (read everything).
     """
+    found = _narrowings(expr, entity)
+    if not found:
+        return None
+    return min(found, key=lambda item: 0 if item[0] in entity.keys else 1)
+
+
+def _narrowings(expr: Expr, entity: EntityType) -> list[tuple[str, frozenset[str]]]:
     if isinstance(expr, Compare) and expr.op == "eq":
         member, literal = expr.left, expr.right
         if isinstance(literal, Member) and isinstance(member, Literal):
@@ -212,19 +220,16 @@ def equality_narrowing(expr: Expr, entity: EntityType) -> tuple[str, frozenset[s
             and literal.kind == "string"
         ):
             prop = entity.prop(member.path[0])
-            if prop is not None and prop.type == Edm.STRING:
-                return member.path[0], frozenset({str(literal.value)})
-        return None
+            selective = prop is not None and (prop.max_length is None or prop.max_length > 4)
+            if prop is not None and prop.type == Edm.STRING and selective:
+                return [(member.path[0], frozenset({str(literal.value)}))]
+        return []
     if isinstance(expr, Logical) and expr.op == "and":
-        for operand in expr.operands:
-            found = equality_narrowing(operand, entity)
-            if found is not None:
-                return found
-        return None
+        return [found for operand in expr.operands for found in _narrowings(operand, entity)]
     if isinstance(expr, Logical) and expr.op == "or":
         parts = [equality_narrowing(operand, entity) for operand in expr.operands]
         names = {part[0] for part in parts if part is not None}
         if None in parts or len(names) != 1:
-            return None
-        return names.pop(), frozenset().union(*(part[1] for part in parts if part is not None))
-    return None
+            return []
+        return [(names.pop(), frozenset().union(*(part[1] for part in parts if part is not None)))]
+    return []

@@ -22,6 +22,13 @@ from causeway.sandbox.erp.services.business_partner import BUSINESS_PARTNER
             "(BusinessPartner eq '1' or BusinessPartner eq '2') and BusinessPartnerCategory eq '2'",
             ("BusinessPartner", {"1", "2"}),
         ),
+        ("SearchTerm2 eq 'ABC' and BusinessPartnerCategory eq '2'", ("SearchTerm2", {"ABC"})),
+        ("BusinessPartnerCategory eq '2' and SearchTerm2 eq 'ABC'", ("SearchTerm2", {"ABC"})),
+        ("BusinessPartnerCategory eq '2'", None),  # a one-letter code: most rows match
+        (
+            "SearchTerm2 eq 'ABC' and BusinessPartner eq '7'",
+            ("BusinessPartner", {"7"}),  # the key is preferred
+        ),
         ("SearchTerm2 ne 'ABC'", None),
         ("BusinessPartner eq '1' or SearchTerm2 eq '2'", None),
         ("startswith(SearchTerm1,'AB') eq true", None),
