@@ -90,7 +90,29 @@ def _converters(entity: EntityType) -> tuple[tuple[str, Callable[[Any], Any]], .
     return found
 
 
+_DECODED_LIMIT = 200_000
+
+
 def _decode(entity: EntityType, body: str) -> Record:
+    """The record a stored body holds; bodies decoded before are not parsed again.
+
+    Change polls read whole entity sets; parsing the same unchanged JSON thousands of times
+    was most of the sandbox's time under load. Each caller gets its own (shallow) copy, so
+    changing a returned record never changes the cache.
+    """
+    key = (entity.entity_set, body)
+    cached = _DECODED.get(key)
+    if cached is None:
+        if len(_DECODED) >= _DECODED_LIMIT:
+            _DECODED.clear()
+        cached = _DECODED[key] = _parse(entity, body)
+    return dict(cached)
+
+
+_DECODED: dict[tuple[str, str], Record] = {}
+
+
+def _parse(entity: EntityType, body: str) -> Record:
     record: Record = json.loads(body)
     for name, convert in _converters(entity):
         value = record.get(name)
