@@ -143,6 +143,7 @@ class Store:
             self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.executescript(_SCHEMA)
         self._depth = 0
+        self._indexed: set[str] = set()
 
     def close(self) -> None:
         """Close the database connection."""
@@ -217,6 +218,7 @@ class Store:
     def find_in(self, entity: EntityType, name: str, values: frozenset[str]) -> list[Record]:
         """Records whose string property `name` holds one of `values`, in insertion order."""
         self._check_name(entity, name)
+        self._ensure_index(name)
         marks = ", ".join("?" for _ in values)
         query = (
             f"SELECT body FROM entity WHERE entity_set = ? "  # noqa: S608
@@ -225,6 +227,18 @@ class Store:
         with self._lock:
             rows = self._connection.execute(query, [entity.entity_set, *sorted(values)]).fetchall()
         return [_decode(entity, row[0]) for row in rows]
+
+    def _ensure_index(self, name: str) -> None:
+        """An expression index on the property, made on first lookup by it (references,
+        keys): a lookup then reads a few rows instead of every row of the set."""
+        if name in self._indexed:
+            return
+        with self._lock:
+            self._connection.execute(
+                f"CREATE INDEX IF NOT EXISTS ix_entity_{name} "
+                f"ON entity (entity_set, json_extract(body, '$.{name}'))"
+            )
+            self._indexed.add(name)
 
     @staticmethod
     def _check_name(entity: EntityType, name: str) -> None:
