@@ -33,18 +33,17 @@ RECORD = "@record"
 """Field name under which whole-record decisions (deletes, merges) are logged."""
 
 
-def _said_by_owner(
-    policy: OwnershipPolicy,
-    endpoint: Endpoint,
-    system_field: str,
-    origins: Mapping[str, list[str]],
+def _owned_by_target(
+    policy: OwnershipPolicy, endpoint: Endpoint, system_field: str, forced: frozenset[str]
 ) -> bool:
     """True when every canonical field a system field is written from is owned by that system
-    and holds the value that system itself last gave."""
-    names = endpoint.mapping.outbound_sources.get(system_field, frozenset())
-    return bool(names) and all(
-        policy.owner_of(name) == endpoint.system and origins.get(name, [None])[0] == endpoint.system
-        for name in names
+    (and none is `forced`, as an archive's status is)."""
+    # Identity (our id, other systems' ids) belongs to no system: it is always written.
+    names = endpoint.mapping.outbound_sources.get(system_field, frozenset()) - META_FIELDS
+    return (
+        bool(names)
+        and not names & forced
+        and all(policy.owner_of(name) == endpoint.system for name in names)
     )
 
 
@@ -185,6 +184,11 @@ class SyncEngine:
             for name, value in canonical.model_dump(mode="json", exclude_none=True).items()
             if name in filled
         }
+        for name in filled - META_FIELDS - incoming.keys():
+            if route.policy.owner_of(name) == record.system:
+                # The owner holding no value says so: its blank is its answer, not a gap
+                # another system's value may fill.
+                incoming[name] = None
         canonical_id, created = self._identity(xref, route.entity, record, incoming)
         store = GoldenStore(connection)
         golden = store.load(route.entity, canonical_id)
@@ -249,7 +253,6 @@ class SyncEngine:
                 links,
                 record,
                 incoming,
-                golden.sources,
             )
             if command is not None:
                 commands.append(command)
@@ -359,7 +362,15 @@ class SyncEngine:
                 archived = True
             document = {**golden.data, "id": canonical_id, "external_ids": links}
             command = self._plan_write(
-                store, route, endpoint, canonical_id, document, links, record, {}, golden.sources
+                store,
+                route,
+                endpoint,
+                canonical_id,
+                document,
+                links,
+                record,
+                {},
+                forced=frozenset(route.archived),
             )
             if command is not None:
                 outcome.commands.append(command)
@@ -396,7 +407,7 @@ class SyncEngine:
         links: dict[str, str],
         record: RawRecord,
         incoming: Mapping[str, Any],
-        sources: Mapping[str, list[str]],
+        forced: frozenset[str] = frozenset(),
     ) -> Command | None:
         document = {name: value for name, value in document.items() if name != "updated_at"}
         accepted = set(endpoint.mapping.accepts)
@@ -414,13 +425,13 @@ class SyncEngine:
         # The hash stands for the whole copy the system holds once the write is done.
         digest = payload_hash(payload)
         if exists:
-            # Never write a system's own values back to it: they came from it, and writing
-            # them again could undo an edit made there since (a lost update). A stand-in for
-            # a field it owns but has never filled still goes; creates carry everything.
+            # Never write a system's own fields to a record it holds: their values came from
+            # it (or it left them blank), and writing them could undo an edit made there
+            # since (a lost update). Creates carry everything, stand-ins included.
             payload = {
                 name: value
                 for name, value in payload.items()
-                if not _said_by_owner(route.policy, endpoint, name, sources)
+                if not _owned_by_target(route.policy, endpoint, name, forced)
             }
         stamp = record.modified_at.isoformat() if record.modified_at else "unstamped"
         system_id = links.get(endpoint.system)

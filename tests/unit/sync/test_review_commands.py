@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
 from causeway.cli import app
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.store.engine import make_engine
 from causeway.store.schema import upgrade
+from causeway.sync.config import default_sync_config
 from causeway.sync.decisions import DecisionLog
 from causeway.sync.golden import Golden, GoldenStore
 from causeway.sync.messages import commands_topic
@@ -53,15 +55,42 @@ def held_phone(url: str) -> None:
     engine.dispose()
 
 
+def project_with_phone_under_review(folder: Path) -> Path:
+    """A project whose sync leaves the phone to nobody, contested values to a person."""
+    config = default_sync_config().model_dump(mode="json")
+    customer = config["entities"]["customer"]
+    del customer["owners"]["phone"]
+    customer["conflicts"] = {"phone": "review"}
+    (folder / "sync.yaml").write_text(yaml.safe_dump(config))
+    project = folder / "causeway.yaml"
+    project.write_text(
+        yaml.safe_dump(
+            {
+                "systems": {
+                    "s4hana": {
+                        "type": "s4hana",
+                        "base_url": "http://erp.invalid",
+                        "username": "U",
+                        "password": "P",
+                    }
+                },
+                "sync": "sync.yaml",
+            }
+        )
+    )
+    return project
+
+
 def test_accepting_a_held_value_queues_its_writes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'causeway.sqlite'}"
     held_phone(url)
+    project = project_with_phone_under_review(tmp_path)
     listed = runner.invoke(app, ["review", "list", "--url", url], terminal_width=200)
     assert listed.exit_code == 0, listed.output
     assert "F1" in listed.output
     assert "phone" in listed.output
 
-    accepted = runner.invoke(app, ["review", "accept", "F1", "--url", url])
+    accepted = runner.invoke(app, ["review", "accept", "F1", "--url", url, "-p", str(project)])
     assert accepted.exit_code == 0, accepted.output
     assert "accepted" in accepted.output
     engine = make_engine(url)
