@@ -162,14 +162,24 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _canonical(
-    mapping: CompiledMapping, record: RawRecord, xref: Xref, report: ReconciliationReport
-) -> dict[str, Any] | None:
-    try:
-        data = mapping.to_canonical(record.fields, xref=xref).model_dump(mode="json")
-    except MappingError as error:
-        report.unreadable.append(f"{record.system} {record.id}: {error.describe()}")
-        return None
+Mapped = dict[str, dict[str, Any] | MappingError]
+"""Each record's canonical form (as JSON data) by record id, or why it could not be mapped."""
+
+
+def _mapped(records: list[RawRecord], mapping: CompiledMapping, xref: Xref) -> Mapped:
+    """Map every record once; the comparison and the duplicate search both read the result."""
+    found: Mapped = {}
+    for record in records:
+        try:
+            found[record.id] = mapping.to_canonical(record.fields, xref=xref).model_dump(
+                mode="json"
+            )
+        except MappingError as error:
+            found[record.id] = error
+    return found
+
+
+def _compared(mapping: CompiledMapping, data: dict[str, Any]) -> dict[str, Any]:
     # Fields the mapping never fills hold model defaults, not the system's data.
     filled = mapping.inbound_fields - META_FIELDS
     return flatten({k: v for k, v in data.items() if k in filled})
@@ -191,14 +201,23 @@ async def reconcile(
     with database.connect() as connection:
         xref = Xref(connection)
         retired = _retired(connection, entity)
+        left_mapped = _mapped(left_records, left_mapping, xref)
+        right_mapped = _mapped(right_records, right_mapping, xref)
         left_by_canonical = _by_canonical(
-            entity, left_records, left_mapping, xref, report, report.only_left, retired
+            entity, left_records, left_mapping, left_mapped, xref, report, report.only_left, retired
         )
         right_by_canonical = _by_canonical(
-            entity, right_records, right_mapping, xref, report, report.only_right, retired
+            entity,
+            right_records,
+            right_mapping,
+            right_mapped,
+            xref,
+            report,
+            report.only_right,
+            retired,
         )
-        report.duplicates_left = _duplicates(entity, left_records, left_mapping, xref)
-        report.duplicates_right = _duplicates(entity, right_records, right_mapping, xref)
+    report.duplicates_left = _duplicates(entity, left_records, left_mapped)
+    report.duplicates_right = _duplicates(entity, right_records, right_mapped)
     shared = _carried(left_by_canonical) & _carried(right_by_canonical)
     report.compared_fields = tuple(sorted(shared - ignore))
     for canonical_id, (left_id, left_data) in left_by_canonical.items():
@@ -234,6 +253,7 @@ def _by_canonical(
     entity: str,
     records: list[RawRecord],
     mapping: CompiledMapping,
+    mapped: Mapped,
     xref: Xref,
     report: ReconciliationReport,
     unlinked: list[str],
@@ -246,7 +266,12 @@ def _by_canonical(
         if canonical_id in retired:
             report.retired += 1
             continue
-        data = _canonical(mapping, record, xref, report)
+        result = mapped[record.id]
+        data = None
+        if isinstance(result, MappingError):
+            report.unreadable.append(f"{record.system} {record.id}: {result.describe()}")
+        else:
+            data = _compared(mapping, result)
         if canonical_id is None:
             unlinked.append(record.id)
         elif data is not None:
@@ -254,18 +279,15 @@ def _by_canonical(
     return found
 
 
-def _duplicates(
-    entity: str, records: list[RawRecord], mapping: CompiledMapping, xref: Xref
-) -> list[list[str]]:
+def _duplicates(entity: str, records: list[RawRecord], mapped: Mapped) -> list[list[str]]:
     """Groups of live records of one system that are the same thing: same stamped id, or
     same identity fields."""
     names = IDENTITY_FIELDS.get(entity, ())
     groups: dict[tuple[str, ...], list[str]] = {}
     for record in records:
-        try:
-            data = mapping.to_canonical(record.fields, xref=xref).model_dump(mode="json")
-        except MappingError:
-            continue  # already listed as unreadable
+        data = mapped[record.id]
+        if isinstance(data, MappingError):
+            continue  # listed as unreadable
         if data.get("status") in ("archived",):
             continue
         stamped = data.get("id")
