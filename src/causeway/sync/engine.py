@@ -47,6 +47,12 @@ def _owned_by_target(
     )
 
 
+def _only_from(endpoint: Endpoint, system_field: str, names: frozenset[str]) -> bool:
+    """True when a system field is written only from canonical fields among `names`."""
+    sources = endpoint.mapping.outbound_sources.get(system_field, frozenset()) - META_FIELDS
+    return bool(sources) and sources <= names
+
+
 def _restores(golden: Golden, system: str, moment: datetime) -> bool:
     """True for a change from the system that deleted the record, made after the deletion."""
     mark = golden.sources.get(DELETED_MARK)
@@ -100,6 +106,8 @@ class Command:
     system: str
     request: WriteRequest
     digest: str
+    sets: dict[str, Any] = field(default_factory=dict)
+    """Canonical values the target holds once the write lands (what it is told)."""
 
 
 @dataclass
@@ -189,9 +197,10 @@ class SyncEngine:
                 # The owner holding no value says so: its blank is its answer, not a gap
                 # another system's value may fill.
                 incoming[name] = None
-        canonical_id, created = self._identity(xref, route.entity, record, incoming)
         store = GoldenStore(connection)
+        canonical_id, created = self._identity(xref, store, route.entity, source, record, incoming)
         golden = store.load(route.entity, canonical_id)
+        held = store.held(route.entity, canonical_id, record.system)
         moment = record.modified_at or datetime.now(UTC)
         retired = golden.state != "active" and not _restores(golden, record.system, moment)
         restored = golden.state != "active" and not retired
@@ -199,21 +208,25 @@ class SyncEngine:
             # Restored where it was deleted (a Salesforce undelete): it syncs again.
             golden.state, golden.merged_into = "active", None
             golden.sources.pop(DELETED_MARK, None)
-        merged = merge(route.policy, golden.data, golden.sources, incoming, record.system, moment)
+        merged = merge(
+            route.policy, golden.data, golden.sources, incoming, record.system, moment, held
+        )
         outcome = ChangeOutcome(canonical_id, created, merged.changed, stale_fields=merged.stale)
         if merged.changed or merged.sources != golden.sources or golden.version == 0 or restored:
             golden.data, golden.sources = merged.data, merged.sources
             store.save(golden)
         if merged.decisions:
             DecisionLog(connection).record(route.entity, canonical_id, merged.decisions)
-        store.note_seen(route.entity, canonical_id, record.system, moment)
+        store.note_seen(route.entity, canonical_id, record.system, moment, held=incoming)
         if retired:
             # Deleted or merged away elsewhere: its remaining copies no longer sync.
             outcome.echo = not merged.changed
             return outcome
         if merged.foreign_edits and route.policy.enforce:
             store.forget_write(route.entity, canonical_id, record.system)
-        outcome.commands = self._plan_all(store, route, canonical_id, golden, record, incoming)
+        outcome.commands = self._plan_all(
+            store, route, canonical_id, golden, record, incoming, frozenset(merged.behind)
+        )
         outcome.echo = not merged.changed and not outcome.commands and not created
         return outcome
 
@@ -225,6 +238,7 @@ class SyncEngine:
         golden: Golden,
         record: RawRecord,
         incoming: Mapping[str, Any],
+        behind: frozenset[str] = frozenset(),
     ) -> list[Command]:
         """The writes that bring every linked (or missing) copy in line with the golden record."""
         links = Xref(store.connection).links(route.entity, canonical_id)
@@ -253,6 +267,7 @@ class SyncEngine:
                 links,
                 record,
                 incoming,
+                behind=behind,
             )
             if command is not None:
                 commands.append(command)
@@ -382,7 +397,13 @@ class SyncEngine:
         return outcome
 
     def _identity(
-        self, xref: Xref, entity: str, record: RawRecord, incoming: dict[str, Any]
+        self,
+        xref: Xref,
+        store: GoldenStore,
+        entity: str,
+        source: Endpoint,
+        record: RawRecord,
+        incoming: dict[str, Any],
     ) -> tuple[str, bool]:
         known = xref.canonical_id(entity, record.system, record.id)
         if known is not None:
@@ -395,6 +416,14 @@ class SyncEngine:
             # The record carries our id (written back earlier): relink, never re-mint.
             xref.link(entity, stamped, record.system, record.id, by="stamp")
             return stamped, False
+        reference = record.fields.get(source.external_field) if source.external_field else None
+        if isinstance(reference, str) and reference:
+            # It carries a reference one of our writes stamps (a short one that does not give
+            # the id back): our own create, read before its answer was recorded.
+            owner = store.by_reference(entity, record.system, reference)
+            if owner is not None and xref.system_id(entity, owner, record.system) is None:
+                xref.link(entity, owner, record.system, record.id, by="reference")
+                return owner, False
         return xref.ensure(entity, record.system, record.id)
 
     def _plan_write(
@@ -408,6 +437,7 @@ class SyncEngine:
         record: RawRecord,
         incoming: Mapping[str, Any],
         forced: frozenset[str] = frozenset(),
+        behind: frozenset[str] = frozenset(),
     ) -> Command | None:
         document = {name: value for name, value in document.items() if name != "updated_at"}
         accepted = set(endpoint.mapping.accepts)
@@ -436,8 +466,13 @@ class SyncEngine:
         stamp = record.modified_at.isoformat() if record.modified_at else "unstamped"
         system_id = links.get(endpoint.system)
         if endpoint.system == record.system and endpoint.object_name == record.object_name:
-            # The source's copy is at hand: write back only what differs from it.
-            payload = differing(payload, record.fields)
+            # The source's copy is at hand: write back only what differs from it, except
+            # what it merely has not received yet (a write already on its way brings it).
+            payload = {
+                name: value
+                for name, value in differing(payload, record.fields).items()
+                if not _only_from(endpoint, name, behind)
+            }
             if any(name not in record.fields for name in payload):
                 # A field read back in another shape than it is written (Tryton's lines:
                 # commands out, nested records in) is compared with the source's own copy,
@@ -485,7 +520,18 @@ class SyncEngine:
                 f"{record.system}:{record.id}@{stamp}"
             ),
         )
-        return Command(route.entity, canonical_id, endpoint.system, request, digest)
+        sources = endpoint.mapping.outbound_sources
+        sets = {
+            name: document.get(name)
+            for system_field in payload
+            for name in sources.get(system_field, frozenset()) - META_FIELDS
+        }
+        # Planned is as good as sent: the command is published in this transaction.
+        stamped = full.get(endpoint.external_field) if endpoint.external_field else None
+        store.record_write(
+            route.entity, canonical_id, endpoint.system, digest, str(stamped) if stamped else None
+        )
+        return Command(route.entity, canonical_id, endpoint.system, request, digest, sets)
 
     def record_written(
         self, connection: Connection, command: Command, system_id: str | None
@@ -493,6 +539,7 @@ class SyncEngine:
         """Bookkeeping after a successful write: link the record, remember the payload."""
         if system_id:
             Xref(connection).link(command.entity, command.canonical_id, command.system, system_id)
-        GoldenStore(connection).record_write(
-            command.entity, command.canonical_id, command.system, command.digest
+        # Its hash was recorded when it was planned (a later plan may have replaced it).
+        GoldenStore(connection).note_written(
+            command.entity, command.canonical_id, command.system, command.sets
         )

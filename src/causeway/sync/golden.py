@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -117,15 +118,71 @@ class GoldenStore:
         ).first()
         return str(row[0]) if row and row[0] else None
 
-    def record_write(self, entity: str, canonical_id: str, system: str, digest: str) -> None:
-        """Remember what was written, so its echo is recognised and no-op writes skipped."""
-        self._upsert(
-            entity, canonical_id, system, written_hash=digest, written_at=datetime.now(UTC)
-        )
+    def record_write(
+        self,
+        entity: str,
+        canonical_id: str,
+        system: str,
+        digest: str,
+        reference: str | None = None,
+    ) -> None:
+        """Remember what a system holds or is about to receive (recorded when the write is
+        planned, in the transaction that publishes it): a later change asking for the same
+        copy while that write is still on its way is not sent twice. `reference` is what the
+        write stamps on the record, so the record is known as ours even if it is read before
+        the write's answer is recorded (or after a crash lost that answer)."""
+        values: dict[str, Any] = {"written_hash": digest, "written_at": datetime.now(UTC)}
+        if reference is not None:
+            values["reference"] = reference
+        self._upsert(entity, canonical_id, system, **values)
 
-    def note_seen(self, entity: str, canonical_id: str, system: str, at: datetime) -> None:
-        """Remember that a change from `system` for this object has been applied."""
-        self._upsert(entity, canonical_id, system, seen_modified_at=at)
+    def by_reference(self, entity: str, system: str, reference: str) -> str | None:
+        """The canonical id whose writes stamp `reference` in `system`, if any."""
+        row = self.connection.execute(
+            select(sync_state.c.canonical_id).where(
+                and_(
+                    sync_state.c.entity == entity,
+                    sync_state.c.system == system,
+                    sync_state.c.reference == reference,
+                )
+            )
+        ).first()
+        return str(row[0]) if row else None
+
+    def note_seen(
+        self,
+        entity: str,
+        canonical_id: str,
+        system: str,
+        at: datetime,
+        held: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Remember that a change from `system` for this object has been applied, and the
+        canonical values it held then."""
+        values: dict[str, Any] = {"seen_modified_at": at}
+        if held is not None:
+            values["held"] = {**self.held(entity, canonical_id, system), **held}
+        self._upsert(entity, canonical_id, system, **values)
+
+    def held(self, entity: str, canonical_id: str, system: str) -> dict[str, Any]:
+        """Canonical values `system` held when last read or written (empty if unknown)."""
+        row = self.connection.execute(
+            select(sync_state.c.held).where(
+                and_(
+                    sync_state.c.entity == entity,
+                    sync_state.c.canonical_id == canonical_id,
+                    sync_state.c.system == system,
+                )
+            )
+        ).first()
+        return dict(row[0]) if row and row[0] else {}
+
+    def note_written(
+        self, entity: str, canonical_id: str, system: str, values: Mapping[str, Any]
+    ) -> None:
+        """A write landed: `system` now holds these canonical values."""
+        held = {**self.held(entity, canonical_id, system), **values}
+        self._upsert(entity, canonical_id, system, held=held)
 
     def seen(self, entity: str, canonical_id: str, system: str) -> bool:
         """True once a change from `system` for this object has been applied."""

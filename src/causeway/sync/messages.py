@@ -82,6 +82,7 @@ def command_envelope(command: Command, cause: Envelope) -> Envelope:
                 "external_value": request.key.external_value,
             },
             "fields": request.fields,
+            "sets": command.sets,
         },
         headers=cause.headers.model_copy(
             update={
@@ -113,4 +114,5 @@ def command_of(envelope: Envelope) -> Command:
         system=str(payload["system"]),
         request=request,
         digest=str(payload["digest"]),
+        sets=dict(payload.get("sets") or {}),
     )

@@ -6,8 +6,10 @@ the fields that system owns (another system's value stands in until the owner ha
 so a record created on the other side is complete). Fields nobody owns follow their conflict
 policy: the newest change wins, the first value stays, or a contested value waits for an
 operator. An older change arriving late never undoes a newer one. A system that changed a
-field it does not own is noted, so the owner's value can be written back to it. Every
-contested field yields a decision, which the engine records.
+field it does not own is noted, so the owner's value can be written back to it; one that
+still holds what it held before has not edited anything, it has only not caught up yet (the
+owner's value is on its way to it). Every contested field yields a decision, which the
+engine records.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ class Merge:
     changed: set[str] = field(default_factory=set)
     foreign_edits: set[str] = field(default_factory=set)
     """Fields the source changed without owning them: its copy must be corrected."""
+    behind: set[str] = field(default_factory=set)
+    """Fields where the source still holds its previous value, older than the owner's: a
+    read from before our write reached it, not an edit."""
     stale: set[str] = field(default_factory=set)
     """Fields ignored because a newer change had already set them."""
     review: dict[str, Any] = field(default_factory=dict)
@@ -87,8 +92,13 @@ def merge(
     incoming: Mapping[str, Any],
     system: str,
     modified_at: datetime,
+    held: Mapping[str, Any] | None = None,
 ) -> Merge:
-    """Merge `incoming` from `system` (changed at `modified_at`) into the golden record."""
+    """Merge `incoming` from `system` (changed at `modified_at`) into the golden record.
+
+    `held` is what `system` held when last read or written (unknown fields: not known).
+    """
+    held = held or {}
     data = dict(golden)
     origin = {name: list(value) for name, value in sources.items()}
     result = Merge(data=data, sources=origin)
@@ -102,7 +112,9 @@ def merge(
         differs = name in data and value != current
         owner_spoke = source is not None and source[0] == owner
         if owner is not None and owner != system and owner_spoke:
-            if value != current:
+            if value != current and name in held and held[name] == value:
+                result.behind.add(name)
+            elif value != current:
                 result.foreign_edits.add(name)
                 result.decisions.append(
                     Decision(name, system, "owner_wins", "kept", value, current)

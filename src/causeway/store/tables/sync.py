@@ -52,9 +52,24 @@ sync_state = Table(
     Column("entity", String(64), primary_key=True),
     Column("canonical_id", String(64), primary_key=True),
     Column("system", String(64), primary_key=True),
-    Column("written_hash", String(64), nullable=True, comment="hash of what we last wrote"),
+    Column(
+        "written_hash", String(64), nullable=True, comment="hash of what we last sent or planned"
+    ),
     Column("written_at", DateTime(timezone=True), nullable=True),
     Column("seen_modified_at", DateTime(timezone=True), nullable=True),
+    Column(
+        "held",
+        JSON,
+        nullable=True,
+        comment="canonical values the system held when last read or written",
+    ),
+    Column(
+        "reference",
+        String(200),
+        nullable=True,
+        comment="the reference our writes stamp there, to know our creates before they answer",
+    ),
+    Index(None, "entity", "system", "reference"),
 )
 
 change_cursor = Table(

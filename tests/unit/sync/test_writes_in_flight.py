@@ -1,0 +1,112 @@
+"""Changes that arrive while a write is still on its way: one write per real edit.
+
+A write is planned in one transaction and lands later; meanwhile the same record may change
+again, and the target may be read before the write reaches it. Neither may cause a second
+write, yet an edit made in the target after our write landed must still be reverted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Connection, create_engine
+
+from causeway.store.metadata import metadata
+from causeway.store.tables import sync as _sync_tables  # noqa: F401
+from causeway.sync.engine import ChangeOutcome
+from causeway.sync.ownership import OwnershipPolicy, merge
+from causeway.sync.xref import Xref
+from tests.unit.sync.test_lifecycle import T0, account, erp, make_engine, settle, synced_pair
+
+
+@pytest.fixture
+def connection() -> Iterator[Connection]:
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        yield conn
+
+
+def names(outcome: ChangeOutcome) -> list[tuple[str, object]]:
+    """The names written (the fixture's records lack our reference stamp, which is written
+    back to them whatever else happens)."""
+    return [
+        (c.system, c.request.fields["Name"]) for c in outcome.commands if "Name" in c.request.fields
+    ]
+
+
+def test_merge_tells_a_system_that_is_behind_from_one_that_edited() -> None:
+    policy = OwnershipPolicy(entity="customer", owners={"name": "crm"})
+    golden = {"name": "New"}
+    sources = {"name": ["crm", "2024-05-01T10:00:00+00:00"]}
+    later = T0 + timedelta(minutes=1)
+    behind = merge(policy, golden, sources, {"name": "Old"}, "erp", later, {"name": "Old"})
+    assert (behind.behind, behind.foreign_edits, behind.decisions) == ({"name"}, set(), [])
+    edited = merge(policy, golden, sources, {"name": "Typo"}, "erp", later, {"name": "Old"})
+    assert (edited.behind, edited.foreign_edits) == (set(), {"name"})
+    unknown = merge(policy, golden, sources, {"name": "Old"}, "erp", later)
+    assert unknown.foreign_edits == {"name"}
+
+
+def test_a_second_change_before_the_write_lands_is_not_written_twice(
+    connection: Connection,
+) -> None:
+    engine = make_engine()
+    synced_pair(engine, connection, "001A", "Acme")
+    renamed = engine.apply_change(connection, account("001A", "Acme Ltd", T0 + timedelta(1)))
+    assert names(renamed) == [("erp", "Acme Ltd")]
+    # Not settled yet: the CRM record changes again in a field the ERP does not receive.
+    again = engine.apply_change(
+        connection, account("001A", "Acme Ltd", T0 + timedelta(2), Description="note")
+    )
+    assert names(again) == []
+
+
+def test_a_read_from_before_our_write_landed_is_not_an_edit(connection: Connection) -> None:
+    engine = make_engine()
+    canonical_id = synced_pair(engine, connection, "001B", "Bolt")
+    erp_id = Xref(connection).system_id("customer", canonical_id, "erp")
+    assert erp_id is not None
+    renamed = engine.apply_change(connection, account("001B", "Bolt Inc", T0 + timedelta(1)))
+    assert names(renamed) == [("erp", "Bolt Inc")]
+    # The ERP's copy changes elsewhere (a phone the ERP may set) before the rename lands.
+    stale = engine.apply_change(
+        connection, erp(erp_id, "Bolt", T0 + timedelta(2), Phone="+1 555 0100")
+    )
+    assert names(stale) == []
+    settle(engine, connection, renamed)
+    # Once it has landed, a clerk putting the old name back is an edit and is reverted.
+    reverted = engine.apply_change(connection, erp(erp_id, "Bolt", T0 + timedelta(3)))
+    assert names(reverted) == [("erp", "Bolt Inc")]
+
+
+def test_an_edit_in_the_target_while_our_write_is_on_its_way_is_reverted(
+    connection: Connection,
+) -> None:
+    engine = make_engine()
+    canonical_id = synced_pair(engine, connection, "001C", "Cog")
+    erp_id = Xref(connection).system_id("customer", canonical_id, "erp")
+    assert erp_id is not None
+    engine.apply_change(connection, account("001C", "Cog Co", T0 + timedelta(1)))
+    clerk = engine.apply_change(connection, erp(erp_id, "COG CLERK", T0 + timedelta(2)))
+    assert names(clerk) == [("erp", "Cog Co")]
+
+
+def test_our_create_read_before_its_answer_is_recorded_is_not_a_new_customer(
+    connection: Connection,
+) -> None:
+    engine = make_engine()
+    created = engine.apply_change(connection, account("001D", "Dyn"))
+    [create] = [c for c in created.commands if c.system == "erp"]
+    reference = create.request.fields["Ref"]
+    # The runtime died after the ERP created the record and before the answer was recorded;
+    # the new record is read back carrying only the short reference our write stamped.
+    echo = engine.apply_change(
+        connection, erp("E-77", "Dyn", T0 + timedelta(seconds=5), Ref=reference, Status="active")
+    )
+    assert echo.canonical_id == created.canonical_id
+    assert not echo.created
+    assert Xref(connection).system_id("customer", created.canonical_id, "erp") == "E-77"
+    assert [c.system for c in echo.commands if c.system == "salesforce"] == []
