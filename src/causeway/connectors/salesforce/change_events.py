@@ -7,10 +7,12 @@ included), each tagged with the origin of its latest event.
 
 It starts with a catch-up: the replay id at the tip is noted first, then every record is read
 by SystemModstamp polling, then events are read from the noted tip, so nothing committed in
-between is missed (a record read twice is deduplicated downstream). When the replay id is no
-longer retained (`INVALID_REPLAY_ID`: the subscriber was away longer than the event
-retention), the feed falls back to polling from the last SystemModstamp it handed out, and
-returns to events once it has caught up.
+between is missed (a record read twice is deduplicated downstream). The catch-up is over only
+once polling has read past the moment the tip was noted: polls hold back the last seconds
+(the settle interval), and a record changed just before the tip has no event to replay it.
+When the replay id is no longer retained (`INVALID_REPLAY_ID`: the subscriber was away
+longer than the event retention), the feed falls back to polling from the last SystemModstamp
+it handed out, and returns to events once it has caught up.
 
 The sandbox serves events over HTTP (`/services/data/vXX.X/causeway/events`); on a real org
 the same feed reads the Pub/Sub API (docs/sandbox-crm.md maps one onto the other).
@@ -21,13 +23,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from causeway.connectors.contract import ChangePage, RawRecord
 from causeway.connectors.errors import ConnectorError
 from causeway.connectors.salesforce.client import SalesforceClient
-from causeway.connectors.watermark import Watermark, advance
+from causeway.connectors.watermark import Watermark, advance, settled_until
 
 Mode = Literal["catchup", "events"]
 FALLBACK_OVERLAP = timedelta(minutes=5)
@@ -52,10 +54,14 @@ class FeedCursor:
     replay_id: int
     poll: str | None = None
     """The polling watermark: the catch-up's position, and the fallback's starting point."""
+    noted: str | None = None
+    """When the catch-up noted the tip: polling must have settled past it before events."""
 
     def encode(self) -> str:
         """The opaque cursor the poller stores."""
-        return json.dumps({"feed": self.mode, "replay": self.replay_id, "poll": self.poll})
+        return json.dumps(
+            {"feed": self.mode, "replay": self.replay_id, "poll": self.poll, "noted": self.noted}
+        )
 
     @classmethod
     def decode(cls, cursor: str | None) -> FeedCursor | None:
@@ -66,16 +72,23 @@ class FeedCursor:
         if "feed" not in data:
             return None
         mode: Mode = "events" if data["feed"] == "events" else "catchup"
-        return cls(mode, int(data["replay"]), data.get("poll"))
+        return cls(mode, int(data["replay"]), data.get("poll"), data.get("noted"))
 
 
 class ChangeEventFeed:
     """Hands out changed records of one org, event-driven, with a polling fallback."""
 
-    def __init__(self, client: SalesforceClient, poll: Poll, read_by_ids: ReadByIds) -> None:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        poll: Poll,
+        read_by_ids: ReadByIds,
+        settle: timedelta = timedelta(seconds=2),
+    ) -> None:
         self.client = client
         self.poll = poll
         self.read_by_ids = read_by_ids
+        self.settle = settle
 
     async def tip(self, object_name: str) -> int:
         """The replay id of the newest retained event of the object's channel."""
@@ -102,7 +115,7 @@ class ChangeEventFeed:
         if state is None:
             # Note the tip before reading anything: events after it replay what the
             # catch-up might have missed.
-            state = FeedCursor("catchup", await self.tip(object_name), cursor or None)
+            state = self._catch_up_from(await self.tip(object_name), cursor or None)
         if state.mode == "catchup":
             return await self._catch_up(object_name, state, limit)
         try:
@@ -118,15 +131,24 @@ class ChangeEventFeed:
                 if mark
                 else None
             )
-            fallback = FeedCursor("catchup", await self.tip(object_name), start)
+            fallback = self._catch_up_from(await self.tip(object_name), start)
             return await self._catch_up(object_name, fallback, limit)
 
+    @staticmethod
+    def _catch_up_from(replay_id: int, poll: str | None) -> FeedCursor:
+        return FeedCursor("catchup", replay_id, poll, datetime.now(UTC).isoformat())
+
     async def _catch_up(self, object_name: str, state: FeedCursor, limit: int) -> ChangePage:
+        horizon = settled_until(datetime.now(UTC), self.settle)
         page = await self.poll(object_name, state.poll, limit)
-        mode: Mode = "catchup" if page.more else "events"
-        following = FeedCursor(mode, state.replay_id, page.cursor or state.poll)
-        # More to come either way: after the last polled page, the events since the tip.
-        return ChangePage(page.records, following.encode(), more=True)
+        settled = state.noted is None or horizon >= datetime.fromisoformat(state.noted)
+        done = not page.more and settled
+        following = FeedCursor(
+            "events" if done else "catchup", state.replay_id, page.cursor or state.poll, state.noted
+        )
+        # After the last polled page come the events since the tip; a poll that has not yet
+        # settled past the tip waits for the next round.
+        return ChangePage(page.records, following.encode(), more=page.more or done)
 
     async def _from_events(self, object_name: str, state: FeedCursor, limit: int) -> ChangePage:
         body = await self._events(object_name, state.replay_id, limit)

@@ -56,7 +56,7 @@ class SalesforceConnector:
         self._schemas: dict[str, ObjectSchema] = {}
         self.settle = settle
         self.feed = (
-            ChangeEventFeed(self.client, self.poll, self.read_states)
+            ChangeEventFeed(self.client, self.poll, self.read_states, settle)
             if settings.change_source == "events"
             else None
         )

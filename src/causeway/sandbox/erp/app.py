@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from causeway.sandbox.admin import admin_router
 from causeway.sandbox.erp.catalog import ProductPartRules
+from causeway.sandbox.erp.change_documents import change_documents_router
 from causeway.sandbox.erp.clock import SimulatedClock
 from causeway.sandbox.erp.clock_admin import clock_router
 from causeway.sandbox.erp.contacts import ContactFunctionRules, ContactRules
@@ -145,6 +146,7 @@ def create_app(settings: ErpSettings, seed: SeedUniverse | None = None) -> FastA
     app.state.faults = injector
     app.include_router(admin_router(injector, state.reset, settings.admin_token))
     app.include_router(clock_router(state, settings.admin_token))
+    app.include_router(change_documents_router(state.erp.store, settings.admin_token))
     install_faults(app, injector, render_error)
 
     @app.middleware("http")

@@ -1,7 +1,10 @@
-"""SQLite persistence for the ERP sandbox: typed records per entity set, and number ranges.
+"""SQLite persistence for the ERP sandbox: typed records per entity set, number ranges, and
+change documents.
 
 One table holds every entity as JSON keyed by (entity set, key); the first key value is indexed
 so the items of a document are found without a scan. A file database survives restarts.
+Client writes also leave change documents, as SAP does, so a test can see every version an
+object went through (and in which order), not just the last.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -41,7 +45,29 @@ CREATE TABLE IF NOT EXISTS setting (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS change_document (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_set TEXT NOT NULL,
+    key TEXT NOT NULL,
+    indicator TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS change_document_object ON change_document (entity_set, key, seq);
 """
+
+
+@dataclass(frozen=True)
+class ChangeDocument:
+    """One client write as SAP's change documents (CDHDR/CDPOS) keep it: which object, insert
+    (I), update (U) or delete (D), when, and the object as it stood afterwards."""
+
+    seq: int
+    entity_set: str
+    key: tuple[str, ...]
+    indicator: str
+    changed_at: str
+    body: dict[str, Any]
 
 
 class DuplicateKeyError(Exception):
@@ -306,10 +332,48 @@ class Store:
                 (name, value),
             )
 
+    def log_change(
+        self, entity: EntityType, record: Record, indicator: str, changed_at: str
+    ) -> None:
+        """Append a change document for a client write (in the write's transaction)."""
+        with self._lock:
+            self._connection.execute(
+                "INSERT INTO change_document (entity_set, key, indicator, changed_at, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    entity.entity_set,
+                    json.dumps(list(key_of(entity, record))),
+                    indicator,
+                    changed_at,
+                    _encode(entity, record),
+                ),
+            )
+
+    def change_documents(
+        self, entity_set: str, key: tuple[str, ...] | None = None, after: int = 0, limit: int = 1000
+    ) -> list[ChangeDocument]:
+        """Change documents of an entity set (one object if `key`), oldest first."""
+        query = "SELECT seq, key, indicator, changed_at, body FROM change_document "
+        query += "WHERE entity_set = ? AND seq > ?"
+        parameters: list[Any] = [entity_set, after]
+        if key is not None:
+            query += " AND key = ?"
+            parameters.append(json.dumps(list(key)))
+        query += " ORDER BY seq LIMIT ?"
+        parameters.append(limit)
+        with self._lock:
+            rows = self._connection.execute(query, parameters).fetchall()
+        return [
+            ChangeDocument(
+                int(seq), entity_set, tuple(json.loads(text)), indicator, at, json.loads(body)
+            )
+            for seq, text, indicator, at, body in rows
+        ]
+
     def clear(self) -> None:
-        """Remove every record, number range and setting."""
+        """Remove every record, number range, setting and change document."""
         with self.transaction():
-            for table in ("entity", "number_range", "setting"):
+            for table in ("entity", "number_range", "setting", "change_document"):
                 self._connection.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
 
     def is_empty(self) -> bool:

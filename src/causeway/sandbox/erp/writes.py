@@ -93,6 +93,7 @@ def create(erp: Erp, entity: EntityType, payload: Payload, parent: Record | None
         raise method_not_allowed(entity, "POST")
     with erp.store.transaction():
         record = rules_for(erp, entity).create(erp, entity, payload, parent)
+        erp.store.log_change(entity, record, "I", erp.clock.now().isoformat())
     return record
 
 
@@ -109,6 +110,7 @@ def update(erp: Erp, entity: EntityType, key: tuple[str, ...], changes: Record) 
         if current is None:
             raise not_found(entity.entity_set, "/".join(key))
         record = rules_for(erp, entity).update(erp, entity, current, changes)
+        erp.store.log_change(entity, record, "U", erp.clock.now().isoformat())
     return record
 
 
@@ -121,6 +123,7 @@ def delete(erp: Erp, entity: EntityType, key: tuple[str, ...]) -> None:
         if current is None:
             raise not_found(entity.entity_set, "/".join(key))
         rules_for(erp, entity).delete(erp, entity, current)
+        erp.store.log_change(entity, current, "D", erp.clock.now().isoformat())
 
 
 STANDARD = StandardRules()

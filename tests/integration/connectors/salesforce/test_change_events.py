@@ -3,7 +3,9 @@ the fallback to polling when the replay id has expired."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,24 @@ async def test_an_expired_replay_id_falls_back_to_polling_without_losing_a_chang
         finally:
             await feed.aclose()
             await user.aclose()
+
+
+async def test_a_record_changed_just_before_the_first_read_is_not_skipped(
+    sandbox: Sandboxes,
+) -> None:
+    """Polls hold back the last seconds; the catch-up must not hand over to events (which
+    only replay changes after the tip) before it has read past them."""
+    user = sandbox.salesforce(client_name="sales-rep")
+    feed = SalesforceConnector(sandbox.salesforce_settings(), settle=timedelta(seconds=2))
+    try:
+        [created] = await user.write([account("Just Before The Tip")])
+        first, cursor = await drain(feed, None)
+        assert created.system_id not in first  # still inside the settle interval
+        assert FeedCursor.decode(cursor).mode == "catchup"  # type: ignore[union-attr]
+        await asyncio.sleep(2.5)
+        later, cursor = await drain(feed, cursor)
+        assert created.system_id in later
+        assert FeedCursor.decode(cursor).mode == "events"  # type: ignore[union-attr]
+    finally:
+        await user.aclose()
+        await feed.aclose()
