@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from causeway.connectors.contract import RawRecord, WriteKey, WriteOperation, WriteRequest
 from causeway.mapping.compiled import CompiledMapping
+from causeway.sync.compare import covers
 from causeway.sync.decisions import DecisionLog
 from causeway.sync.golden import Golden, GoldenStore, payload_hash
 from causeway.sync.ownership import META_FIELDS, Decision, OwnershipPolicy, merge
@@ -106,8 +107,6 @@ class Command:
     system: str
     request: WriteRequest
     digest: str
-    sets: dict[str, Any] = field(default_factory=dict)
-    """Canonical values the target holds once the write lands (what it is told)."""
 
 
 @dataclass
@@ -122,41 +121,9 @@ class ChangeOutcome:
     stale_fields: set[str] = field(default_factory=set)
 
 
-def _comparable(value: Any) -> Any:
-    # Systems hand back numbers as floats, strings or Decimals; compare them by text.
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return str(float(value))
-    try:
-        return str(float(value)) if isinstance(value, str) and value.strip() else value
-    except ValueError:
-        return value
-
-
-def _covers(current: Any, wanted: Any) -> bool:
-    # Nested entities come back wrapped ({"results": [...]} in OData v2) and with more
-    # properties than were written; only what the payload says is compared.
-    if isinstance(current, Mapping) and "results" in current and isinstance(wanted, list):
-        current = current["results"]
-    if isinstance(wanted, Mapping):
-        return isinstance(current, Mapping) and all(
-            _covers(current.get(name), value) for name, value in wanted.items()
-        )
-    if isinstance(wanted, list):
-        return (
-            isinstance(current, list)
-            and len(current) >= len(wanted)
-            and all(_covers(have, want) for have, want in zip(current, wanted, strict=False))
-        )
-    if wanted in (None, "") and current in (None, ""):
-        return True
-    return bool(_comparable(wanted) == _comparable(current))
-
-
 def differing(payload: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
     """Fields of `payload` whose value differs from `current`."""
-    return {name: value for name, value in payload.items() if not _covers(current.get(name), value)}
+    return {name: value for name, value in payload.items() if not covers(current.get(name), value)}
 
 
 class SyncEngine:
@@ -209,7 +176,13 @@ class SyncEngine:
             golden.state, golden.merged_into = "active", None
             golden.sources.pop(DELETED_MARK, None)
         merged = merge(
-            route.policy, golden.data, golden.sources, incoming, record.system, moment, held
+            route.policy,
+            golden.data,
+            golden.sources,
+            incoming,
+            record.system,
+            moment,
+            held.expected(),
         )
         outcome = ChangeOutcome(canonical_id, created, merged.changed, stale_fields=merged.stale)
         if merged.changed or merged.sources != golden.sources or golden.version == 0 or restored:
@@ -485,7 +458,7 @@ class SyncEngine:
                     for name, value in payload.items()
                     if name in record.fields
                     or name == endpoint.external_field
-                    or not _covers(echoed.get(name), value)
+                    or not covers(echoed.get(name), value)
                 }
             if not payload:
                 store.record_write(route.entity, canonical_id, endpoint.system, digest)
@@ -527,11 +500,12 @@ class SyncEngine:
             for name in sources.get(system_field, frozenset()) - META_FIELDS
         }
         # Planned is as good as sent: the command is published in this transaction.
+        store.note_sent(route.entity, canonical_id, endpoint.system, sets)
         stamped = full.get(endpoint.external_field) if endpoint.external_field else None
         store.record_write(
             route.entity, canonical_id, endpoint.system, digest, str(stamped) if stamped else None
         )
-        return Command(route.entity, canonical_id, endpoint.system, request, digest, sets)
+        return Command(route.entity, canonical_id, endpoint.system, request, digest)
 
     def record_written(
         self, connection: Connection, command: Command, system_id: str | None
@@ -539,7 +513,5 @@ class SyncEngine:
         """Bookkeeping after a successful write: link the record, remember the payload."""
         if system_id:
             Xref(connection).link(command.entity, command.canonical_id, command.system, system_id)
-        # Its hash was recorded when it was planned (a later plan may have replaced it).
-        GoldenStore(connection).note_written(
-            command.entity, command.canonical_id, command.system, command.sets
-        )
+        # Its hash and values were recorded when it was planned (a later plan may have
+        # replaced them): nothing more to remember.

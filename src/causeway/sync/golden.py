@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Connection, and_, select
 
 from causeway.store.tables.sync import golden_record, sync_state
+from causeway.sync.compare import covers
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -32,6 +33,28 @@ class Golden:
     state: str = "active"
     """active, deleted, or merged (into `merged_into`)."""
     merged_into: str | None = None
+
+
+SENT_KEPT = 8
+"""Values per field remembered as sent and not yet seen back: a few writes in flight."""
+
+
+@dataclass
+class Held:
+    """What one system holds of an object, as far as we know: the canonical values it last
+    reported, and per field the values our writes sent since (oldest first), which it may
+    show next without anyone there having edited anything."""
+
+    reported: dict[str, Any] = field(default_factory=dict)
+    sent: dict[str, list[Any]] = field(default_factory=dict)
+
+    def expected(self) -> dict[str, list[Any]]:
+        """Per field, every value the system may show without having edited it."""
+        names = set(self.reported) | set(self.sent)
+        return {
+            name: ([self.reported[name]] if name in self.reported else []) + self.sent.get(name, [])
+            for name in names
+        }
 
 
 class GoldenStore:
@@ -158,14 +181,26 @@ class GoldenStore:
         held: Mapping[str, Any] | None = None,
     ) -> None:
         """Remember that a change from `system` for this object has been applied, and the
-        canonical values it held then."""
+        canonical values it reported then (our writes it now shows are no longer pending)."""
         values: dict[str, Any] = {"seen_modified_at": at}
         if held is not None:
-            values["held"] = {**self.held(entity, canonical_id, system), **held}
+            state = self.held(entity, canonical_id, system)
+            sent = state.sent
+            for name, value in held.items():
+                pending = sent.get(name, [])
+                landed = [i for i, sent_value in enumerate(pending) if covers(value, sent_value)]
+                if landed:
+                    # Everything sent up to the value it shows has landed.
+                    rest = pending[landed[-1] + 1 :]
+                    if rest:
+                        sent[name] = rest
+                    else:
+                        sent.pop(name)
+            values["held"] = {"reported": {**state.reported, **held}, "sent": sent}
         self._upsert(entity, canonical_id, system, **values)
 
-    def held(self, entity: str, canonical_id: str, system: str) -> dict[str, Any]:
-        """Canonical values `system` held when last read or written (empty if unknown)."""
+    def held(self, entity: str, canonical_id: str, system: str) -> Held:
+        """What `system` last reported for this object and what we sent it since."""
         row = self.connection.execute(
             select(sync_state.c.held).where(
                 and_(
@@ -175,14 +210,23 @@ class GoldenStore:
                 )
             )
         ).first()
-        return dict(row[0]) if row and row[0] else {}
+        data = dict(row[0]) if row and row[0] else {}
+        return Held(dict(data.get("reported") or {}), dict(data.get("sent") or {}))
 
-    def note_written(
+    def note_sent(
         self, entity: str, canonical_id: str, system: str, values: Mapping[str, Any]
     ) -> None:
-        """A write landed: `system` now holds these canonical values."""
-        held = {**self.held(entity, canonical_id, system), **values}
-        self._upsert(entity, canonical_id, system, held=held)
+        """A write to `system` carrying these canonical values is planned (and will land)."""
+        state = self.held(entity, canonical_id, system)
+        for name, value in values.items():
+            pending = [old for old in state.sent.get(name, []) if old != value] + [value]
+            state.sent[name] = pending[-SENT_KEPT:]
+        self._upsert(
+            entity,
+            canonical_id,
+            system,
+            held={"reported": state.reported, "sent": state.sent},
+        )
 
     def seen(self, entity: str, canonical_id: str, system: str) -> bool:
         """True once a change from `system` for this object has been applied."""

@@ -82,7 +82,6 @@ def command_envelope(command: Command, cause: Envelope) -> Envelope:
                 "external_value": request.key.external_value,
             },
             "fields": request.fields,
-            "sets": command.sets,
         },
         headers=cause.headers.model_copy(
             update={
@@ -114,5 +113,4 @@ def command_of(envelope: Envelope) -> Command:
         system=str(payload["system"]),
         request=request,
         digest=str(payload["digest"]),
-        sets=dict(payload.get("sets") or {}),
     )

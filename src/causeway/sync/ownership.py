@@ -14,12 +14,14 @@ engine records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from causeway.sync.compare import covers
 
 META_FIELDS = frozenset({"id", "external_ids", "updated_at"})
 """Bookkeeping every canonical object carries; never merged as business data."""
@@ -76,8 +78,8 @@ class Merge:
     foreign_edits: set[str] = field(default_factory=set)
     """Fields the source changed without owning them: its copy must be corrected."""
     behind: set[str] = field(default_factory=set)
-    """Fields where the source still holds its previous value, older than the owner's: a
-    read from before our write reached it, not an edit."""
+    """Fields where the source shows a value it was expected to hold (its previous one, or
+    one we sent it): a read from before our write reached it, not an edit."""
     stale: set[str] = field(default_factory=set)
     """Fields ignored because a newer change had already set them."""
     review: dict[str, Any] = field(default_factory=dict)
@@ -92,13 +94,15 @@ def merge(
     incoming: Mapping[str, Any],
     system: str,
     modified_at: datetime,
-    held: Mapping[str, Any] | None = None,
+    expected: Mapping[str, Sequence[Any]] | None = None,
 ) -> Merge:
     """Merge `incoming` from `system` (changed at `modified_at`) into the golden record.
 
-    `held` is what `system` held when last read or written (unknown fields: not known).
+    `expected` lists per field the values `system` may show without having edited it: what
+    it reported last, and what our writes sent it since (they may not have landed yet, or
+    their echo may come back after the owner has moved on).
     """
-    held = held or {}
+    expected = expected or {}
     data = dict(golden)
     origin = {name: list(value) for name, value in sources.items()}
     result = Merge(data=data, sources=origin)
@@ -112,7 +116,7 @@ def merge(
         differs = name in data and value != current
         owner_spoke = source is not None and source[0] == owner
         if owner is not None and owner != system and owner_spoke:
-            if value != current and name in held and held[name] == value:
+            if value != current and any(covers(value, known) for known in expected.get(name, ())):
                 result.behind.add(name)
             elif value != current:
                 result.foreign_edits.add(name)

@@ -42,9 +42,12 @@ def test_merge_tells_a_system_that_is_behind_from_one_that_edited() -> None:
     golden = {"name": "New"}
     sources = {"name": ["crm", "2024-05-01T10:00:00+00:00"]}
     later = T0 + timedelta(minutes=1)
-    behind = merge(policy, golden, sources, {"name": "Old"}, "erp", later, {"name": "Old"})
+    expected = {"name": ["Old", "Sent"]}  # reported last, and a write of ours in flight
+    behind = merge(policy, golden, sources, {"name": "Old"}, "erp", later, expected)
     assert (behind.behind, behind.foreign_edits, behind.decisions) == ({"name"}, set(), [])
-    edited = merge(policy, golden, sources, {"name": "Typo"}, "erp", later, {"name": "Old"})
+    echo = merge(policy, golden, sources, {"name": "Sent"}, "erp", later, expected)
+    assert (echo.behind, echo.foreign_edits) == ({"name"}, set())
+    edited = merge(policy, golden, sources, {"name": "Typo"}, "erp", later, expected)
     assert (edited.behind, edited.foreign_edits) == (set(), {"name"})
     unknown = merge(policy, golden, sources, {"name": "Old"}, "erp", later)
     assert unknown.foreign_edits == {"name"}
@@ -77,9 +80,31 @@ def test_a_read_from_before_our_write_landed_is_not_an_edit(connection: Connecti
     )
     assert names(stale) == []
     settle(engine, connection, renamed)
-    # Once it has landed, a clerk putting the old name back is an edit and is reverted.
-    reverted = engine.apply_change(connection, erp(erp_id, "Bolt", T0 + timedelta(3)))
+    # The same stale copy processed after the write's answer: still not an edit.
+    late = engine.apply_change(
+        connection, erp(erp_id, "Bolt", T0 + timedelta(2), Phone="+1 555 0100")
+    )
+    assert names(late) == []
+    # Once the ERP has shown our write, a clerk putting the old name back is an edit.
+    engine.apply_change(connection, erp(erp_id, "Bolt Inc", T0 + timedelta(3)))
+    reverted = engine.apply_change(connection, erp(erp_id, "Bolt", T0 + timedelta(4)))
     assert names(reverted) == [("erp", "Bolt Inc")]
+
+
+def test_the_echo_of_an_older_write_after_the_owner_moved_on_is_not_an_edit(
+    connection: Connection,
+) -> None:
+    engine = make_engine()
+    canonical_id = synced_pair(engine, connection, "001E", "Echo")
+    erp_id = Xref(connection).system_id("customer", canonical_id, "erp")
+    assert erp_id is not None
+    first = engine.apply_change(connection, account("001E", "Echo One", T0 + timedelta(1)))
+    second = engine.apply_change(connection, account("001E", "Echo Two", T0 + timedelta(2)))
+    assert names(first) == [("erp", "Echo One")]
+    assert names(second) == [("erp", "Echo Two")]
+    # The first write's echo arrives before the second write has landed.
+    echo = engine.apply_change(connection, erp(erp_id, "Echo One", T0 + timedelta(3)))
+    assert names(echo) == []
 
 
 def test_an_edit_in_the_target_while_our_write_is_on_its_way_is_reverted(
