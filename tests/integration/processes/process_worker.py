@@ -1,0 +1,39 @@
+"""A process-engine host that the crash test starts and kills.
+
+python process_worker.py <database url> <ledger> start <number>
+    launches the engine, starts order <number>, prints "started", and idles
+python process_worker.py <database url> <ledger> resume <number>
+    launches the engine (interrupted instances resume), sends "go", prints the result
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from causeway.processes.engine import ProcessEngine
+from tests.integration.processes import definitions  # noqa: F401 - registers them
+
+
+def main() -> None:
+    url, ledger, mode, number = sys.argv[1:5]
+    engine = ProcessEngine(url)
+    engine.launch()
+    try:
+        if mode == "start":
+            engine.start("order", number, ledger, number, False, 2.0)
+            print("started", flush=True)
+            time.sleep(600)
+        else:
+            engine.signal("order", number, "go", "now", idempotency_key=f"go-{number}")
+            print(json.dumps(engine.result("order", number)), flush=True)
+    finally:
+        engine.shutdown()
+
+
+if __name__ == "__main__":
+    main()
