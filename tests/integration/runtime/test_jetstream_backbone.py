@@ -270,3 +270,22 @@ def claim_offsets(backbone: JetStreamBackbone, items: list[Envelope]) -> dict[st
             select(envelope.c.id, envelope.c.seq).where(envelope.c.id.in_([i.id for i in items]))
         ).all()
     return {row.id: row.seq for row in rows}
+
+
+def test_close_gives_back_unclaimed_heads_and_leaves_no_threads(
+    engine: Engine, layout: Layout
+) -> None:
+    before = set(threading.enumerate())
+    with JetStreamBackbone(engine, NATS_URL, layout=layout, fetch_wait=0.5) as first:
+        first.subscribe(TOPIC, GROUP)
+        first.publish(TOPIC, [change("C-0", 0)])
+        taken = claim(first)  # requests to the seven empty buckets are left running ...
+        first.settle(taken, {item.id: Done() for item in taken.envelopes})
+        first.publish(TOPIC, [change(f"C-{n}", n) for n in range(1, 12)])  # ... and answer
+    with JetStreamBackbone(engine, NATS_URL, layout=layout, fetch_wait=0.03) as second:
+        rest = drain(second)
+
+    assert set(threading.enumerate()) == before
+    assert [item.payload["n"] for item in taken.envelopes] == [0]
+    assert sorted(item.payload["n"] for item in rest) == list(range(1, 12))
+    assert all(item.attempt == 1 for item in rest)  # given back, not counted

@@ -84,6 +84,7 @@ class JetStreamBackbone:
         layout: Layout | None = None,
         lease_seconds: float = 30.0,
         fetch_wait: float = 0.05,
+        grace: float = 0.005,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.engine = engine
@@ -91,20 +92,38 @@ class JetStreamBackbone:
         self.layout = layout or Layout()
         self.lease_seconds = lease_seconds
         self.fetch_wait = fetch_wait
+        self.grace = grace
         self._sql = SqlBackbone(engine, clock=clock)
         self.link = Link(nats_url)
         self.relay = Relay(engine, self.link, self.layout)
         self.relay.start()
         self._pulls: dict[tuple[str, str, int], JetStreamContext.PullSubscription] = {}
         self._ack_wait: dict[tuple[str, str], float] = {}
+        self._requests: dict[tuple[str, str, int], asyncio.Future[tuple[Msg, float] | None]] = {}
         self._held: dict[str, _Held] = {}
         self._held_lock = threading.Lock()
         self._rng = random.Random()
 
     def close(self) -> None:
-        """Stop the relay, close the connection and join the loop thread."""
+        """Give back heads fetched but never claimed, stop the relay, close the connection."""
         self.relay.stop()
+        if self.link.loop.is_running():
+            unclaimed = self.link.call(self._unclaimed())
+            with write_transaction(self.engine) as connection:
+                for group, msg in unclaimed:
+                    _count_release(connection, group, orjson.loads(msg.data)["id"])
+            self.link.call(_nak_all(self.link, [msg for _, msg in unclaimed]))
         self.link.close()
+
+    async def _unclaimed(self) -> list[tuple[str, Msg]]:
+        """Messages that answered requests no claim collected (they hold their bucket)."""
+        requests, self._requests = self._requests, {}
+        heads = await asyncio.gather(*requests.values())
+        return [
+            (group, head[0])
+            for (_, group, _), head in zip(requests, heads, strict=True)
+            if head is not None
+        ]
 
     def __enter__(self) -> JetStreamBackbone:
         return self
@@ -193,18 +212,17 @@ class JetStreamBackbone:
         empty = Claim(topic, group, token, expires_at, ())
         if not self._claimable(topic, group):
             return empty
-        started = time.monotonic()
         fetched = self.link.call(self._fetch(topic, group, max_batch, lease_seconds))
-        mine = [(bucket, msg) for bucket, msg in fetched if _target(msg) in (None, group)]
+        mine = [head for head in fetched if _target(head[1]) in (None, group)]
         if len(mine) < len(fetched):  # a replay meant for another group: not ours to handle
-            others = [msg for _, msg in fetched if _target(msg) not in (None, group)]
+            others = [msg for _, msg, _ in fetched if _target(msg) not in (None, group)]
             self.link.call(_ack_all(self.link, others))
         if not mine:
             return empty
-        released = self._released(group, [msg for _, msg in mine])
+        released = self._released(group, [msg for _, msg, _ in mine])
         held = _Held(topic, group)
         items = []
-        for bucket, msg in mine:
+        for bucket, msg, started in mine:
             item = Envelope.model_validate(orjson.loads(msg.data))
             attempt = msg.metadata.num_delivered - released.get(item.id, 0)
             items.append(item.model_copy(update={"attempt": max(attempt, 1)}))
@@ -233,7 +251,8 @@ class JetStreamBackbone:
 
     async def _fetch(
         self, topic: str, group: str, max_batch: int, lease_seconds: float
-    ) -> list[tuple[int, Msg]]:
+    ) -> list[tuple[int, Msg, float]]:
+        """(bucket, message, when its lease may have started) for the next heads."""
         if self._ack_wait.get((topic, group)) != lease_seconds:
             await asyncio.gather(
                 *(
@@ -245,15 +264,60 @@ class JetStreamBackbone:
         count = self.layout.buckets
         start = self._rng.randrange(count)
         order = [(start + step) % count for step in range(count)]
-        found: list[tuple[int, Msg]] = []
+        # Buckets whose earlier request has answered meanwhile go first.
+        order.sort(key=lambda bucket: not self._landed(topic, group, bucket))
+        found: list[tuple[int, Msg, float]] = []
         while order and not found:
             wave, order = order[:max_batch], order[max_batch:]
-            heads = await asyncio.gather(*(self._head(topic, group, b) for b in wave))
-            found = [(bucket, msg) for bucket, msg in zip(wave, heads, strict=True) if msg]
+            found = await self._wave(topic, group, wave)
         return found
 
-    async def _head(self, topic: str, group: str, bucket: int) -> Msg | None:
+    def _landed(self, topic: str, group: str, bucket: int) -> bool:
+        request = self._requests.get((topic, group, bucket))
+        return request is not None and request.done()
+
+    async def _wave(
+        self, topic: str, group: str, buckets: Sequence[int]
+    ) -> list[tuple[int, Msg, float]]:
+        """Ask the buckets at once; shortly after the first answer, stop waiting for the rest.
+
+        A bucket that is empty, or whose head is in flight elsewhere, only answers when its
+        pull request expires (`fetch_wait`): waiting for it would cost every claim that
+        much. A request left running is not cancelled (that could drop a message it just
+        received); a later claim collects its answer, with the lease clock started when
+        the request was sent.
+        """
+        requests: dict[asyncio.Future[tuple[Msg, float] | None], int] = {}
+        for bucket in buckets:
+            key = (topic, group, bucket)
+            request = self._requests.get(key)
+            if request is None:
+                request = asyncio.ensure_future(self._head(topic, group, bucket))
+                self._requests[key] = request
+            requests[request] = bucket
+        pending = set(requests)
+        deadline: float | None = None
+        while pending:
+            timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            done, pending = await asyncio.wait(
+                pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if deadline is None and any(task.result() is not None for task in done):
+                deadline = time.monotonic() + self.grace
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        found: list[tuple[int, Msg, float]] = []
+        for request, bucket in requests.items():
+            if request.done():
+                del self._requests[(topic, group, bucket)]
+                head = request.result()
+                if head is not None:
+                    found.append((bucket, *head))
+        return found
+
+    async def _head(self, topic: str, group: str, bucket: int) -> tuple[Msg, float] | None:
         """The bucket's next envelope, or None when it is empty or its head is in flight."""
+        started = time.monotonic()
         key = (topic, group, bucket)
         pull = self._pulls.get(key)
         if pull is None:
@@ -265,7 +329,7 @@ class JetStreamBackbone:
             [msg] = await pull.fetch(1, timeout=self.fetch_wait)
         except nats.errors.TimeoutError:
             return None
-        return msg
+        return msg, started
 
     def _released(self, group: str, msgs: Sequence[Msg]) -> dict[str, int]:
         """Releases recorded for redelivered envelopes (first deliveries have none)."""
@@ -378,15 +442,7 @@ class JetStreamBackbone:
                     now=now,
                 )
             for item_id in releases:
-                statement = insert_for(connection, release).values(
-                    consumer_group=claim.group, envelope_id=item_id, released=1
-                )
-                connection.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["consumer_group", "envelope_id"],
-                        set_={"released": release.c.released + 1},
-                    )
-                )
+                _count_release(connection, claim.group, item_id)
             if finished:
                 connection.execute(
                     delete(release).where(
@@ -573,6 +629,25 @@ def _delivered(info: ConsumerInfo) -> int:
 def _target(msg: Msg) -> str | None:
     """The one group a replayed message is meant for, or None for every group."""
     return (msg.headers or {}).get(GROUP_HEADER)
+
+
+def _count_release(connection: Connection, group: str, envelope_id: str) -> None:
+    """Remember one delivery handed back untouched, so it is not counted as an attempt."""
+    statement = insert_for(connection, release).values(
+        consumer_group=group, envelope_id=envelope_id, released=1
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["consumer_group", "envelope_id"],
+            set_={"released": release.c.released + 1},
+        )
+    )
+
+
+async def _nak_all(link: Link, msgs: Sequence[Msg]) -> None:
+    for msg in msgs:
+        await msg.nak()
+    await link.nc.flush()
 
 
 async def _ack_all(link: Link, msgs: Sequence[Msg]) -> None:
