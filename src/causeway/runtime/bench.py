@@ -1,9 +1,11 @@
 """Throughput of publish + claim + ack against a raw INSERT of the same rows, per backend.
 
     python -m causeway.runtime.bench [--count 20000] [--batch 200] [--partitions 1000]
+        [--nats-url nats://127.0.0.1:4222] [--buckets 32]
 
 Shared hardware is noisy, so the figure that matters is the ratio to the baseline measured in
-the same run. PostgreSQL runs in a throwaway database when 127.0.0.1:5432 answers.
+the same run. PostgreSQL runs in a throwaway database when 127.0.0.1:5432 answers; the
+JetStream backend (outbox and log on that PostgreSQL) when NATS answers too.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import nats.errors
 import psycopg
 import structlog
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text
 
-from causeway.runtime.backbone import Settlement
+from causeway.runtime.backbone import Backbone, Settlement
+from causeway.runtime.backends.jetstream import JetStreamBackbone
+from causeway.runtime.backends.jetstream_link import Layout
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import write_transaction
 from causeway.runtime.backends.sql_log import envelope_row
@@ -100,6 +105,38 @@ def envelopes(count: int, partitions: int) -> list[Envelope]:
 
 def measure(engine: Engine, backend: str, count: int, batch: int, partitions: int) -> Result:
     """Run the baseline, then publish + claim + ack, on empty tables."""
+    return _measure(engine, backend, SqlBackbone, count, batch, partitions)
+
+
+def measure_jetstream(
+    engine: Engine, nats_url: str, count: int, batch: int, partitions: int, buckets: int
+) -> Result:
+    """The same on JetStream; the outbox and the log stay on `engine`."""
+    layout = Layout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
+    opened: list[JetStreamBackbone] = []
+
+    def open_backbone(engine: Engine) -> Backbone:
+        opened.append(JetStreamBackbone(engine, nats_url, layout=layout, lease_seconds=60))
+        return opened[-1]
+
+    try:
+        return _measure(
+            engine, f"jetstream ({buckets} buckets)", open_backbone, count, batch, partitions
+        )
+    finally:
+        for backbone in opened:
+            backbone.link.call(backbone.link.js.delete_stream(layout.stream(TOPIC)))
+            backbone.close()
+
+
+def _measure(
+    engine: Engine,
+    backend: str,
+    open_backbone: Callable[[Engine], Backbone],
+    count: int,
+    batch: int,
+    partitions: int,
+) -> Result:
     items = envelopes(count, partitions)
     tables = list(RUNTIME_TABLES)
     metadata.create_all(engine, tables=tables)
@@ -113,7 +150,7 @@ def measure(engine: Engine, backend: str, count: int, batch: int, partitions: in
                 connection.execute(baseline.insert(), rows[start : start + batch])
         baseline_seconds = time.perf_counter() - started
 
-        backbone = SqlBackbone(engine)
+        backbone = open_backbone(engine)
         backbone.subscribe(TOPIC, GROUP)
         started = time.perf_counter()
         for start in range(0, count, batch):
@@ -161,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--partitions", type=int, default=1_000)
+    parser.add_argument("--nats-url", default="nats://127.0.0.1:4222")
+    parser.add_argument("--buckets", type=int, default=32)
     args = parser.parse_args(argv)
     # Per-batch log lines would be part of what is measured.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -175,6 +214,15 @@ def main(argv: list[str] | None = None) -> None:
         else:
             engine = make_engine(url)
             results.append(measure(engine, "postgresql", args.count, args.batch, args.partitions))
+            try:
+                results.append(
+                    measure_jetstream(
+                        engine, args.nats_url, args.count, args.batch, args.partitions,
+                        args.buckets,
+                    )
+                )
+            except (OSError, nats.errors.Error) as error:
+                print(f"jetstream: {args.nats_url} not usable ({error!r}), skipped")
             engine.dispose()
     print(f"batch {args.batch}, {args.partitions} partitions")
     for result in results:

@@ -84,7 +84,7 @@ class JetStreamBackbone:
         layout: Layout | None = None,
         lease_seconds: float = 30.0,
         fetch_wait: float = 0.05,
-        grace: float = 0.005,
+        grace: float = 0.003,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.engine = engine
@@ -279,7 +279,7 @@ class JetStreamBackbone:
     async def _wave(
         self, topic: str, group: str, buckets: Sequence[int]
     ) -> list[tuple[int, Msg, float]]:
-        """Ask the buckets at once; shortly after the first answer, stop waiting for the rest.
+        """Ask the buckets at once; once answers stop coming for `grace`, stop waiting.
 
         A bucket that is empty, or whose head is in flight elsewhere, only answers when its
         pull request expires (`fetch_wait`): waiting for it would cost every claim that
@@ -302,8 +302,8 @@ class JetStreamBackbone:
             done, pending = await asyncio.wait(
                 pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
-            if deadline is None and any(task.result() is not None for task in done):
-                deadline = time.monotonic() + self.grace
+            if any(task.result() is not None for task in done):
+                deadline = time.monotonic() + self.grace  # more may be on their way
             if deadline is not None and time.monotonic() >= deadline:
                 break
         found: list[tuple[int, Msg, float]] = []

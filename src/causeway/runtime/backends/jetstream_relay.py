@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import structlog
 from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from causeway.runtime.backends.jetstream_link import Layout, Link
-from causeway.runtime.backends.sql_dialect import is_sqlite, write_transaction
-from causeway.runtime.backends.sql_log import envelope_from_row
+from causeway.runtime.backends.sql_dialect import as_utc, is_sqlite, write_transaction
 from causeway.store.tables.runtime import envelope, relay
 
 log = structlog.get_logger("causeway.runtime")
@@ -34,6 +34,25 @@ GROUP_HEADER = "Causeway-Group"
 _LOCK_KEY = int.from_bytes(
     hashlib.blake2b(b"causeway-relay", digest_size=8).digest(), "big", signed=True
 )
+
+
+def _body(row: Any) -> bytes:
+    """The envelope as `Envelope.to_json` writes it, from the log row without re-parsing."""
+    return orjson.dumps(
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "source": row.source,
+            "entity": row.entity,
+            "key": row.business_key,
+            "partition_key": row.partition_key,
+            "idempotency_key": row.idempotency_key,
+            "payload": orjson.Fragment(row.payload),
+            "headers": orjson.Fragment(row.headers),
+            "created_at": as_utc(row.created_at),
+            "attempt": 0,
+        }
+    )
 
 
 def enqueue(
@@ -144,7 +163,7 @@ class Relay:
             if row.relay_group is not None:
                 headers[GROUP_HEADER] = row.relay_group
             subject = self.layout.subject(row.topic, self.layout.bucket(row.partition_key))
-            body = envelope_from_row(row, 0).to_json()
+            body = _body(row)
             acks.append(await self.link.js.publish_async(subject, body, headers=headers))
         await asyncio.gather(*acks)
 
