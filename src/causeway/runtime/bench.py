@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,34 +105,37 @@ def envelopes(count: int, partitions: int) -> list[Envelope]:
 
 def measure(engine: Engine, backend: str, count: int, batch: int, partitions: int) -> Result:
     """Run the baseline, then publish + claim + ack, on empty tables."""
-    return _measure(engine, backend, SqlBackbone, count, batch, partitions)
+    return _measure(engine, backend, _sql, count, batch, partitions)
 
 
 def measure_jetstream(
     engine: Engine, nats_url: str, count: int, batch: int, partitions: int, buckets: int
 ) -> Result:
     """The same on JetStream; the outbox and the log stay on `engine`."""
-    layout = Layout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
-    opened: list[JetStreamBackbone] = []
 
-    def open_backbone(engine: Engine) -> Backbone:
-        opened.append(JetStreamBackbone(engine, nats_url, layout=layout, lease_seconds=60))
-        return opened[-1]
+    @contextmanager
+    def jetstream(engine: Engine) -> Iterator[Backbone]:
+        layout = Layout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
+        with JetStreamBackbone(engine, nats_url, layout=layout, lease_seconds=60) as backbone:
+            try:
+                yield backbone
+            finally:
+                backbone.link.call(backbone.link.js.delete_stream(layout.stream(TOPIC)))
 
-    try:
-        return _measure(
-            engine, f"jetstream ({buckets} buckets)", open_backbone, count, batch, partitions
-        )
-    finally:
-        for backbone in opened:
-            backbone.link.call(backbone.link.js.delete_stream(layout.stream(TOPIC)))
-            backbone.close()
+    return _measure(
+        engine, f"jetstream ({buckets} buckets)", jetstream, count, batch, partitions
+    )
+
+
+@contextmanager
+def _sql(engine: Engine) -> Iterator[Backbone]:
+    yield SqlBackbone(engine)
 
 
 def _measure(
     engine: Engine,
     backend: str,
-    open_backbone: Callable[[Engine], Backbone],
+    open_backbone: Callable[[Engine], AbstractContextManager[Backbone]],
     count: int,
     batch: int,
     partitions: int,
@@ -150,25 +153,25 @@ def _measure(
                 connection.execute(baseline.insert(), rows[start : start + batch])
         baseline_seconds = time.perf_counter() - started
 
-        backbone = open_backbone(engine)
-        backbone.subscribe(TOPIC, GROUP)
-        started = time.perf_counter()
-        for start in range(0, count, batch):
-            backbone.publish(TOPIC, items[start : start + batch])
-        publish_seconds = time.perf_counter() - started
-        # Steady state: autovacuum keeps PostgreSQL's statistics; a table filled seconds ago
-        # has none, and the planner then guesses. Not timed.
-        with write_transaction(engine) as connection:
-            connection.exec_driver_sql("ANALYZE")
+        with open_backbone(engine) as backbone:
+            backbone.subscribe(TOPIC, GROUP)
+            started = time.perf_counter()
+            for start in range(0, count, batch):
+                backbone.publish(TOPIC, items[start : start + batch])
+            publish_seconds = time.perf_counter() - started
+            # Steady state: autovacuum keeps PostgreSQL's statistics; a table filled seconds ago
+            # has none, and the planner then guesses. Not timed.
+            with write_transaction(engine) as connection:
+                connection.exec_driver_sql("ANALYZE")
 
-        started = time.perf_counter()
-        handled = 0
-        while claim := backbone.claim(TOPIC, GROUP, max_batch=batch, lease_seconds=60):
-            done: dict[str, Settlement] = {item.id: Done() for item in claim.envelopes}
-            handled += backbone.settle(claim, done).acked
-        claim_seconds = time.perf_counter() - started
-        if handled != count:
-            raise RuntimeError(f"{backend}: acked {handled} of {count} envelopes")
+            started = time.perf_counter()
+            handled = 0
+            while claim := backbone.claim(TOPIC, GROUP, max_batch=batch, lease_seconds=60):
+                done: dict[str, Settlement] = {item.id: Done() for item in claim.envelopes}
+                handled += backbone.settle(claim, done).acked
+            claim_seconds = time.perf_counter() - started
+            if handled != count:
+                raise RuntimeError(f"{backend}: acked {handled} of {count} envelopes")
         return Result(backend, count, baseline_seconds, publish_seconds, claim_seconds)
     finally:
         baseline_metadata.drop_all(engine)

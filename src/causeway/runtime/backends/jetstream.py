@@ -185,8 +185,20 @@ class JetStreamBackbone:
             return ids
         with write_transaction(self.engine) as own:
             ids = self._publish(own, topic, envelopes)
-        self.relay.flush()
+        self._forward_now()
         return ids
+
+    def _forward_now(self) -> None:
+        """Relay what was just committed; if the broker is away, the relay thread retries.
+
+        The rows are committed either way, so the caller must not see a failure (a retry of
+        the publish would only be deduplicated).
+        """
+        try:
+            self.relay.flush()
+        except Exception:  # the background relay keeps trying
+            log.warning("relay deferred", exc_info=True)
+            self.relay.kick()
 
     def _publish(
         self, connection: Connection, topic: str, envelopes: Sequence[Envelope]
@@ -478,7 +490,7 @@ class JetStreamBackbone:
         with write_transaction(self.engine) as connection:
             found, seq, new_id = sql_admin.append_replay(connection, dead_letter_id, now)
             enqueue(connection, found.topic, [(seq, new_id)], now, target_group=found.group)
-        self.relay.flush()
+        self._forward_now()
         return new_id
 
     def replay(
@@ -515,7 +527,7 @@ class JetStreamBackbone:
                 connection, topic, [(row.seq, f"{row.id}/{batch}") for row in rows], now,
                 target_group=group,
             )
-        self.relay.flush()
+        self._forward_now()
         log.info("replay", topic=topic, group=group, from_offset=from_offset, count=len(rows))
         return len(rows)
 
