@@ -1,7 +1,8 @@
 """A worker process for the crash test: writes each envelope once into an idempotent sink.
 
 Run as a script: `python crash_worker.py URL TOPIC [--hang-after N] [--nats-url URL --prefix P]
-[--batch N]`. With --hang-after it prints HANGING after N sink writes and blocks mid-batch,
+[--batch N]`. With --hang-after it prints HANGING after N sink writes (and how many of them
+belong to the batch in hand) and blocks mid-batch,
 waiting to be killed. With --nats-url the backbone is JetStream (SQL keeps its outbox).
 """
 
@@ -57,7 +58,7 @@ def main() -> None:
 
     async def write(batch: Sequence[Envelope]) -> Sequence[Outcome]:
         nonlocal written
-        for item in batch:
+        for position, item in enumerate(batch, 1):
             with write_transaction(engine) as connection:
                 connection.execute(writes.insert().values(idempotency_key=item.idempotency_key))
                 statement = insert_for(connection, sink).values(
@@ -66,6 +67,7 @@ def main() -> None:
                 connection.execute(statement.on_conflict_do_nothing())
             written += 1
             if written == args.hang_after:
+                print(f"WRITTEN IN THIS BATCH {position}", flush=True)
                 print("HANGING", flush=True)
                 time.sleep(3600)
         return [Done() for _ in batch]

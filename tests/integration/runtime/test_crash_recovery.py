@@ -65,11 +65,11 @@ def orders() -> list[Envelope]:
 
 def kill_mid_batch_then_drain(
     engine: Engine, backbone: Backbone, *extra: str
-) -> tuple[int, list[str], int]:
+) -> tuple[int, int, list[str], int]:
     """Publish 40 orders, kill a worker after 5 writes, drain with a second one.
 
-    Returns the envelopes in flight when the first died, what the sink holds, and how many
-    writes were attempted in all.
+    Returns the envelopes in flight when the first died, how many of its 5 writes belonged
+    to the batch it died in, what the sink holds, and how many writes were attempted in all.
     """
     url = engine.url.render_as_string(hide_password=False)
     backbone.subscribe(TOPIC, GROUP)
@@ -77,7 +77,7 @@ def kill_mid_batch_then_drain(
 
     doomed = start(url, "--hang-after", "5", *extra)
     try:
-        wait_for_line(doomed, "HANGING")
+        said = wait_for_line(doomed, "HANGING")
     finally:
         os.kill(doomed.pid, signal.SIGKILL)
         doomed.wait(timeout=10)
@@ -93,7 +93,8 @@ def kill_mid_batch_then_drain(
     with engine.connect() as connection:
         stored = connection.execute(select(sink.c.idempotency_key)).scalars().all()
         attempts = connection.execute(select(func.count()).select_from(writes)).scalar()
-    return stranded.in_flight, sorted(stored), int(attempts or 0)
+    in_batch = int(said[-2].rsplit(" ", 1)[1])
+    return stranded.in_flight, in_batch, sorted(stored), int(attempts or 0)
 
 
 @pytest.fixture
@@ -108,10 +109,10 @@ def test_sigkill_mid_batch_then_restart_handles_every_envelope_exactly_once(
 ) -> None:
     backbone = SqlBackbone(sink_tables)
 
-    in_flight, stored, attempts = kill_mid_batch_then_drain(sink_tables, backbone)
+    in_flight, in_batch, stored, attempts = kill_mid_batch_then_drain(sink_tables, backbone)
 
     [final] = backbone.stats(TOPIC)
-    assert in_flight == 8  # one batch: the head of each of the 8 orders
+    assert (in_flight, in_batch) == (8, 5)  # one batch: the head of each of the 8 orders
     assert stored == sorted(item.idempotency_key for item in orders())
     assert attempts == 45  # the 5 written before the kill were delivered again
     assert (final.done, final.ready, final.in_flight, final.parked) == (40, 0, 0, 0)
@@ -129,7 +130,7 @@ def test_sigkill_mid_batch_on_jetstream_loses_nothing_and_doubles_no_effect(
             # A batch as wide as the buckets reaches every busy one in one claim.
             extra = ("--nats-url", NATS_URL, "--prefix", prefix, "--batch", str(layout.buckets))
             with JetStreamBackbone(engine, NATS_URL, layout=layout) as backbone:
-                in_flight, stored, attempts = kill_mid_batch_then_drain(
+                in_flight, in_batch, stored, attempts = kill_mid_batch_then_drain(
                     engine, backbone, *extra
                 )
                 [final] = backbone.stats(TOPIC)
@@ -137,7 +138,10 @@ def test_sigkill_mid_batch_on_jetstream_loses_nothing_and_doubles_no_effect(
         sink_metadata.drop_all(engine)
 
     buckets = {layout.bucket(item.partition_key) for item in orders()}
-    assert in_flight == len(buckets)  # one batch: the head of each busy bucket
+    # The batch in hand, and any head a request left running delivered to the dead process.
+    assert 1 <= in_flight <= len(buckets)
     assert stored == sorted(item.idempotency_key for item in orders())
-    assert attempts == 45  # the 5 written before the kill were delivered again
+    # Earlier batches were acked; what the dead batch had written was delivered again. The
+    # first batch usually holds every busy bucket's head, but a loaded host may answer late.
+    assert attempts == 40 + in_batch
     assert (final.ready, final.in_flight, final.parked) == (0, 0, 0)

@@ -13,7 +13,6 @@ state shared by all processes (pause, slow), dead letters and released deliverie
 from __future__ import annotations
 
 import asyncio
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,6 @@ import nats.errors
 import orjson
 import structlog
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 from nats.js.api import ConsumerInfo
 from sqlalchemy import Connection, Engine, delete, func, select
 
@@ -41,6 +39,7 @@ from causeway.runtime.backbone import (
     TopicStats,
 )
 from causeway.runtime.backends import sql_admin
+from causeway.runtime.backends.jetstream_heads import Head, Heads
 from causeway.runtime.backends.jetstream_link import Layout, Link
 from causeway.runtime.backends.jetstream_relay import GROUP_HEADER, SEQ_HEADER, Relay, enqueue
 from causeway.runtime.backends.sql import SqlBackbone
@@ -91,39 +90,25 @@ class JetStreamBackbone:
         self.clock = clock
         self.layout = layout or Layout()
         self.lease_seconds = lease_seconds
-        self.fetch_wait = fetch_wait
-        self.grace = grace
         self._sql = SqlBackbone(engine, clock=clock)
         self.link = Link(nats_url)
         self.relay = Relay(engine, self.link, self.layout)
         self.relay.start()
-        self._pulls: dict[tuple[str, str, int], JetStreamContext.PullSubscription] = {}
+        self.heads = Heads(self.link, self.layout, fetch_wait=fetch_wait, grace=grace)
         self._ack_wait: dict[tuple[str, str], float] = {}
-        self._requests: dict[tuple[str, str, int], asyncio.Future[tuple[Msg, float] | None]] = {}
         self._held: dict[str, _Held] = {}
         self._held_lock = threading.Lock()
-        self._rng = random.Random()
 
     def close(self) -> None:
         """Give back heads fetched but never claimed, stop the relay, close the connection."""
         self.relay.stop()
         if self.link.loop.is_running():
-            unclaimed = self.link.call(self._unclaimed())
+            unclaimed = self.link.call(self.heads.unclaimed())
             with write_transaction(self.engine) as connection:
                 for group, msg in unclaimed:
                     _count_release(connection, group, orjson.loads(msg.data)["id"])
             self.link.call(_nak_all(self.link, [msg for _, msg in unclaimed]))
         self.link.close()
-
-    async def _unclaimed(self) -> list[tuple[str, Msg]]:
-        """Messages that answered requests no claim collected (they hold their bucket)."""
-        requests, self._requests = self._requests, {}
-        heads = await asyncio.gather(*requests.values())
-        return [
-            (group, head[0])
-            for (_, group, _), head in zip(requests, heads, strict=True)
-            if head is not None
-        ]
 
     def __enter__(self) -> JetStreamBackbone:
         return self
@@ -214,24 +199,20 @@ class JetStreamBackbone:
     # -- claim, renew, settle ------------------------------------------------------------
 
     def claim(self, topic: str, group: str, *, max_batch: int, lease_seconds: float) -> Claim:
-        """Take the next envelope of up to `max_batch` buckets, fetched concurrently.
-
-        Buckets are visited from a random start so processes do not all wait on the same
-        ones; a wave that finds nothing moves on to the next buckets until all were asked.
-        """
+        """Take the next envelope of up to `max_batch` buckets, fetched concurrently."""
         token = uuid7()
         expires_at = self.clock() + timedelta(seconds=lease_seconds)
         empty = Claim(topic, group, token, expires_at, ())
         if not self._claimable(topic, group):
             return empty
-        fetched = self.link.call(self._fetch(topic, group, max_batch, lease_seconds))
-        mine = [head for head in fetched if _target(head[1]) in (None, group)]
+        fetched = self.link.call(self._heads(topic, group, max_batch, lease_seconds))
+        mine = [head for head in fetched if _target(head.msg) in (None, group)]
         if len(mine) < len(fetched):  # a replay meant for another group: not ours to handle
-            others = [msg for _, msg, _ in fetched if _target(msg) not in (None, group)]
+            others = [head.msg for head in fetched if _target(head.msg) not in (None, group)]
             self.link.call(_ack_all(self.link, others))
         if not mine:
             return empty
-        released = self._released(group, [msg for _, msg, _ in mine])
+        released = self._released(group, [head.msg for head in mine])
         held = _Held(topic, group)
         items = []
         for bucket, msg, started in mine:
@@ -261,10 +242,10 @@ class JetStreamBackbone:
         )
         return not (state.paused or throttled)
 
-    async def _fetch(
+    async def _heads(
         self, topic: str, group: str, max_batch: int, lease_seconds: float
-    ) -> list[tuple[int, Msg, float]]:
-        """(bucket, message, when its lease may have started) for the next heads."""
+    ) -> list[Head]:
+        """Make the consumers' AckWait the claim's lease, then ask for their next envelopes."""
         if self._ack_wait.get((topic, group)) != lease_seconds:
             await asyncio.gather(
                 *(
@@ -273,75 +254,7 @@ class JetStreamBackbone:
                 )
             )
             self._ack_wait[(topic, group)] = lease_seconds
-        count = self.layout.buckets
-        start = self._rng.randrange(count)
-        order = [(start + step) % count for step in range(count)]
-        # Buckets whose earlier request has answered meanwhile go first.
-        order.sort(key=lambda bucket: not self._landed(topic, group, bucket))
-        found: list[tuple[int, Msg, float]] = []
-        while order and not found:
-            wave, order = order[:max_batch], order[max_batch:]
-            found = await self._wave(topic, group, wave)
-        return found
-
-    def _landed(self, topic: str, group: str, bucket: int) -> bool:
-        request = self._requests.get((topic, group, bucket))
-        return request is not None and request.done()
-
-    async def _wave(
-        self, topic: str, group: str, buckets: Sequence[int]
-    ) -> list[tuple[int, Msg, float]]:
-        """Ask the buckets at once; once answers stop coming for `grace`, stop waiting.
-
-        A bucket that is empty, or whose head is in flight elsewhere, only answers when its
-        pull request expires (`fetch_wait`): waiting for it would cost every claim that
-        much. A request left running is not cancelled (that could drop a message it just
-        received); a later claim collects its answer, with the lease clock started when
-        the request was sent.
-        """
-        requests: dict[asyncio.Future[tuple[Msg, float] | None], int] = {}
-        for bucket in buckets:
-            key = (topic, group, bucket)
-            request = self._requests.get(key)
-            if request is None:
-                request = asyncio.ensure_future(self._head(topic, group, bucket))
-                self._requests[key] = request
-            requests[request] = bucket
-        pending = set(requests)
-        deadline: float | None = None
-        while pending:
-            timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            done, pending = await asyncio.wait(
-                pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            if any(task.result() is not None for task in done):
-                deadline = time.monotonic() + self.grace  # more may be on their way
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-        found: list[tuple[int, Msg, float]] = []
-        for request, bucket in requests.items():
-            if request.done():
-                del self._requests[(topic, group, bucket)]
-                head = request.result()
-                if head is not None:
-                    found.append((bucket, *head))
-        return found
-
-    async def _head(self, topic: str, group: str, bucket: int) -> tuple[Msg, float] | None:
-        """The bucket's next envelope, or None when it is empty or its head is in flight."""
-        started = time.monotonic()
-        key = (topic, group, bucket)
-        pull = self._pulls.get(key)
-        if pull is None:
-            pull = await self.link.js.pull_subscribe_bind(
-                durable=self.layout.durable(group, bucket), stream=self.layout.stream(topic)
-            )
-            self._pulls[key] = pull
-        try:
-            [msg] = await pull.fetch(1, timeout=self.fetch_wait)
-        except nats.errors.TimeoutError:
-            return None
-        return msg, started
+        return await self.heads.fetch(topic, group, max_batch)
 
     def _released(self, group: str, msgs: Sequence[Msg]) -> dict[str, int]:
         """Releases recorded for redelivered envelopes (first deliveries have none)."""
