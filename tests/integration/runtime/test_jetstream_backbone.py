@@ -10,6 +10,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -219,16 +220,24 @@ def test_park_edit_replay_is_delivered_once_to_its_group_only(
     assert backbone.dead_letter(letter.id).status == "replayed"
 
 
-def test_pause_and_resume(backbone: JetStreamBackbone) -> None:
+def test_pause_resume_and_slow_hold_every_process(
+    engine: Engine, layout: Layout, backbone: JetStreamBackbone
+) -> None:
     backbone.publish(TOPIC, [change("C-1", 1)])
     backbone.pause(TOPIC, GROUP, "the ERP rejected our credentials")
-    paused = claim(backbone)
-    [stats] = backbone.stats(TOPIC)
-    backbone.resume(TOPIC, GROUP)
+    with JetStreamBackbone(engine, NATS_URL, layout=layout, fetch_wait=0.03) as other:
+        paused = claim(other)
+        [stats] = backbone.stats(TOPIC)
+        backbone.resume(TOPIC, GROUP)
+        backbone.slow(TOPIC, GROUP, until=backbone.clock() + timedelta(seconds=0.5))
+        slowed = claim(other)
+        time.sleep(0.6)
+        after = drain(other)
 
     assert paused.envelopes == ()
     assert (stats.paused, stats.ready) == (True, 1)
-    assert [e.payload["n"] for e in drain(backbone)] == [1]
+    assert slowed.envelopes == ()
+    assert [e.payload["n"] for e in after] == [1]
 
 
 def test_a_lease_that_ran_out_is_reported_lost(
