@@ -144,4 +144,4 @@ def test_sigkill_mid_batch_on_jetstream_loses_nothing_and_doubles_no_effect(
     # Earlier batches were acked; what the dead batch had written was delivered again. The
     # first batch usually holds every busy bucket's head, but a loaded host may answer late.
     assert attempts == 40 + in_batch
-    assert (final.ready, final.in_flight, final.parked) == (0, 0, 0)
+    assert (final.done, final.ready, final.in_flight, final.parked) == (40, 0, 0, 0)

@@ -218,6 +218,11 @@ def test_park_edit_replay_is_delivered_once_to_its_group_only(
     assert [(e.id, e.payload) for e in replayed] == [(new_id, {"n": 1, "fixed": True})]
     assert audit_after == []  # the replay was for the parked group only
     assert backbone.dead_letter(letter.id).status == "replayed"
+    stats = {item.group: item for item in backbone.stats(TOPIC)}
+    # As on SQL, the original stays counted as parked; its replay is done.
+    assert [(stats[g].done, stats[g].parked, stats[g].ready) for g in (GROUP, "audit")] == [
+        (2, 1, 0), (2, 0, 0)
+    ]
 
 
 def test_pause_resume_and_slow_hold_every_process(

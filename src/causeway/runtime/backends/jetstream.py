@@ -26,7 +26,7 @@ import orjson
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerInfo
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, or_, select
 
 from causeway.observe.tracing import stamped
 from causeway.runtime import metrics
@@ -455,32 +455,22 @@ class JetStreamBackbone:
     def stats(self, topic: str | None = None) -> list[TopicStats]:
         """Ready (unrelayed + undelivered), in flight (incl. waiting retries), parked, lag.
 
-        `scheduled` and `done` stay 0: a nak'ed message counts as in flight, and JetStream
-        keeps no count of acked messages once interest retention removed them.
+        `scheduled` stays 0: a nak'ed message counts as in flight. JetStream keeps no count
+        of acked messages once interest retention removed them, so `done` is derived: the
+        envelopes logged for the group since it subscribed, less those still ready, in
+        flight or parked. Parked counts every dead letter of the group, replayed or
+        discarded ones too, as the SQL backend does.
         """
         now = self.clock()
         with self.engine.connect() as connection:
             subs = select(subscription).order_by(subscription.c.topic)
-            parked_q = select(
-                dead_letter.c.topic, dead_letter.c.consumer_group, func.count()
-            ).where(dead_letter.c.status == "parked")
-            waiting_q = select(relay.c.topic, relay.c.target_group, func.count(), func.min(
-                relay.c.created_at
-            ))
             if topic is not None:
                 subs = subs.where(subscription.c.topic == topic)
-                parked_q = parked_q.where(dead_letter.c.topic == topic)
-                waiting_q = waiting_q.where(relay.c.topic == topic)
             found = connection.execute(subs).all()
-            parked = {
-                (row[0], row[1]): int(row[2])
-                for row in connection.execute(
-                    parked_q.group_by(dead_letter.c.topic, dead_letter.c.consumer_group)
-                )
+            counts = {
+                (sub.topic, sub.consumer_group): _sql_counts(connection, sub)
+                for sub in found
             }
-            waiting = connection.execute(
-                waiting_q.group_by(relay.c.topic, relay.c.target_group)
-            ).all()
         result = []
         for sub in found:
             infos = self.link.call(
@@ -489,22 +479,20 @@ class JetStreamBackbone:
                     list(range(self.layout.buckets)),
                 )
             )
-            unrelayed = [
-                row for row in waiting
-                if row[0] == sub.topic and row[1] in (None, sub.consumer_group)
-            ]
-            oldest = [as_utc(row[3]) for row in unrelayed]
+            logged, parked, unrelayed, oldest_unrelayed = counts[(sub.topic, sub.consumer_group)]
+            oldest = [as_utc(oldest_unrelayed)] if oldest_unrelayed is not None else []
             oldest += self.link.call(self._oldest_pending(sub.topic, list(infos.values())))
             lag = (now - min(oldest)).total_seconds() if oldest else 0.0
+            ready = sum(i.num_pending or 0 for i in infos.values()) + unrelayed
+            in_flight = sum(i.num_ack_pending or 0 for i in infos.values())
             item = TopicStats(
                 topic=sub.topic,
                 group=sub.consumer_group,
-                ready=sum(i.num_pending or 0 for i in infos.values())
-                + sum(int(row[2]) for row in unrelayed),
-                in_flight=sum(i.num_ack_pending or 0 for i in infos.values()),
+                ready=ready,
+                in_flight=in_flight,
                 scheduled=0,
-                parked=parked.get((sub.topic, sub.consumer_group), 0),
-                done=0,
+                parked=parked,
+                done=max(logged - ready - in_flight - parked, 0),
                 lag_seconds=max(lag, 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
@@ -544,6 +532,33 @@ class JetStreamBackbone:
 _COUNTER: dict[type, str] = {
     Done: "acked", Retry: "retried", Park: "parked", Release: "released"
 }
+
+
+def _sql_counts(connection: Connection, sub: Any) -> tuple[int, int, int, datetime | None]:
+    """(envelopes logged for the group since it subscribed, its dead letters, unrelayed
+    rows for it, the oldest unrelayed row's time) from SQL."""
+    for_group = or_(
+        envelope.c.target_group.is_(None), envelope.c.target_group == sub.consumer_group
+    )
+    logged = connection.execute(
+        select(func.count()).where(
+            envelope.c.topic == sub.topic,
+            envelope.c.published_at >= sub.created_at,
+            for_group,
+        )
+    ).scalar_one()
+    parked = connection.execute(
+        select(func.count()).where(
+            dead_letter.c.topic == sub.topic, dead_letter.c.consumer_group == sub.consumer_group
+        )
+    ).scalar_one()
+    unrelayed, oldest = connection.execute(
+        select(func.count(), func.min(relay.c.created_at)).where(
+            relay.c.topic == sub.topic,
+            or_(relay.c.target_group.is_(None), relay.c.target_group == sub.consumer_group),
+        )
+    ).one()
+    return int(logged), int(parked), int(unrelayed), oldest
 
 
 def _delivered(info: ConsumerInfo) -> int:
