@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
@@ -38,7 +39,9 @@ def throwaway_prefix() -> Iterator[str]:
     try:
         yield prefix
     finally:
-        asyncio.run(_delete_streams(f"{prefix}_"))
+        # In a thread of its own: the test may itself be running an event loop.
+        with ThreadPoolExecutor(1) as apart:
+            apart.submit(asyncio.run, _delete_streams(f"{prefix}_")).result()
 
 
 async def _delete_streams(start: str) -> None:
