@@ -1,8 +1,8 @@
 """The sync pipeline, unchanged, on the JetStream backbone: seeded customers end in step.
 
-Customers only: a contact that waits (by retrying) for its account cannot get past that
-account's change when both hash to one bucket and the contact came first, until its retries
-run out. Decision 0004 records this limit of ordering by bucket.
+Customers only: in the full scenario contacts wait (by retrying) for an account held for
+review on either backbone, and on JetStream their retries also hold the other entities of
+their buckets (decision 0004).
 """
 
 from __future__ import annotations
