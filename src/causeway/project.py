@@ -11,6 +11,7 @@ and the operators' commands all work from the same place:
                password: ${S4_PASSWORD}}
     sync: sync.yaml          # optional: the shipped customer and product sync otherwise
     mappings: [mappings/]    # optional: override or add to the shipped mappings
+    runtime: {backend: jetstream, nats_url: nats://nats:4222}   # optional: SQL otherwise
 
 Secrets come from the environment (`${NAME}`), never from the file itself; a missing variable
 is an error naming the file and the key.
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from causeway.connectors.contract import Connector
 from causeway.mapping.loader import MappingCatalog, load_mappings, shipped_mappings
+from causeway.runtime.backends.factory import RuntimeSettings
 from causeway.sync.config import SyncConfig, default_sync_config, load_sync_config
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -60,6 +62,7 @@ class ProjectConfig(BaseModel):
     systems: dict[str, SystemConfig]
     sync: Path | None = None
     mappings: list[Path] = Field(default_factory=list)
+    runtime: RuntimeSettings | None = None
 
 
 class Project:
@@ -71,6 +74,10 @@ class Project:
 
     def _path(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base / path
+
+    def runtime(self) -> RuntimeSettings:
+        """The backbone the project runs on; without a `runtime:` section, the environment's."""
+        return self.config.runtime or RuntimeSettings.from_env()
 
     def sync_config(self) -> SyncConfig:
         """The sync configuration the project names, or the shipped one."""

@@ -1,9 +1,11 @@
 """Throughput of publish + claim + ack against a raw INSERT of the same rows, per backend.
 
     python -m causeway.runtime.bench [--count 20000] [--batch 200] [--partitions 1000]
+        [--nats-url nats://127.0.0.1:4222] [--buckets 32]
 
 Shared hardware is noisy, so the figure that matters is the ratio to the baseline measured in
-the same run. PostgreSQL runs in a throwaway database when 127.0.0.1:5432 answers.
+the same run. PostgreSQL runs in a throwaway database when 127.0.0.1:5432 answers; the
+JetStream backend (outbox and log on that PostgreSQL) when NATS answers too.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import nats.errors
 import psycopg
 import structlog
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text
 
-from causeway.runtime.backbone import Settlement
+from causeway.runtime.backbone import Backbone, Settlement
+from causeway.runtime.backends.jetstream import JetStreamBackbone
+from causeway.runtime.backends.jetstream_link import Layout
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import write_transaction
 from causeway.runtime.backends.sql_log import envelope_row
@@ -100,6 +105,41 @@ def envelopes(count: int, partitions: int) -> list[Envelope]:
 
 def measure(engine: Engine, backend: str, count: int, batch: int, partitions: int) -> Result:
     """Run the baseline, then publish + claim + ack, on empty tables."""
+    return _measure(engine, backend, _sql, count, batch, partitions)
+
+
+def measure_jetstream(
+    engine: Engine, nats_url: str, count: int, batch: int, partitions: int, buckets: int
+) -> Result:
+    """The same on JetStream; the outbox and the log stay on `engine`."""
+
+    @contextmanager
+    def jetstream(engine: Engine) -> Iterator[Backbone]:
+        layout = Layout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
+        with JetStreamBackbone(engine, nats_url, layout=layout, lease_seconds=60) as backbone:
+            try:
+                yield backbone
+            finally:
+                backbone.link.call(backbone.link.js.delete_stream(layout.stream(TOPIC)))
+
+    return _measure(
+        engine, f"jetstream ({buckets} buckets)", jetstream, count, batch, partitions
+    )
+
+
+@contextmanager
+def _sql(engine: Engine) -> Iterator[Backbone]:
+    yield SqlBackbone(engine)
+
+
+def _measure(
+    engine: Engine,
+    backend: str,
+    open_backbone: Callable[[Engine], AbstractContextManager[Backbone]],
+    count: int,
+    batch: int,
+    partitions: int,
+) -> Result:
     items = envelopes(count, partitions)
     tables = list(RUNTIME_TABLES)
     metadata.create_all(engine, tables=tables)
@@ -113,25 +153,30 @@ def measure(engine: Engine, backend: str, count: int, batch: int, partitions: in
                 connection.execute(baseline.insert(), rows[start : start + batch])
         baseline_seconds = time.perf_counter() - started
 
-        backbone = SqlBackbone(engine)
-        backbone.subscribe(TOPIC, GROUP)
-        started = time.perf_counter()
-        for start in range(0, count, batch):
-            backbone.publish(TOPIC, items[start : start + batch])
-        publish_seconds = time.perf_counter() - started
-        # Steady state: autovacuum keeps PostgreSQL's statistics; a table filled seconds ago
-        # has none, and the planner then guesses. Not timed.
-        with write_transaction(engine) as connection:
-            connection.exec_driver_sql("ANALYZE")
+        with open_backbone(engine) as backbone:
+            backbone.subscribe(TOPIC, GROUP)
+            started = time.perf_counter()
+            for start in range(0, count, batch):
+                backbone.publish(TOPIC, items[start : start + batch])
+            publish_seconds = time.perf_counter() - started
+            # Steady state: autovacuum keeps PostgreSQL's statistics; a table filled seconds ago
+            # has none, and the planner then guesses. Not timed.
+            with write_transaction(engine) as connection:
+                connection.exec_driver_sql("ANALYZE")
 
-        started = time.perf_counter()
-        handled = 0
-        while claim := backbone.claim(TOPIC, GROUP, max_batch=batch, lease_seconds=60):
-            done: dict[str, Settlement] = {item.id: Done() for item in claim.envelopes}
-            handled += backbone.settle(claim, done).acked
-        claim_seconds = time.perf_counter() - started
-        if handled != count:
-            raise RuntimeError(f"{backend}: acked {handled} of {count} envelopes")
+            started = time.perf_counter()
+            handled = 0
+            idle = 0
+            # An empty claim means "nothing right now", not "drained": on a broker an ack
+            # may still be in flight inside the server when the next claim asks.
+            while handled < count and idle < 20:
+                claim = backbone.claim(TOPIC, GROUP, max_batch=batch, lease_seconds=60)
+                idle = 0 if claim else idle + 1
+                done: dict[str, Settlement] = {item.id: Done() for item in claim.envelopes}
+                handled += backbone.settle(claim, done).acked if claim else 0
+            claim_seconds = time.perf_counter() - started
+            if handled != count:
+                raise RuntimeError(f"{backend}: acked {handled} of {count} envelopes")
         return Result(backend, count, baseline_seconds, publish_seconds, claim_seconds)
     finally:
         baseline_metadata.drop_all(engine)
@@ -161,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--partitions", type=int, default=1_000)
+    parser.add_argument("--nats-url", default="nats://127.0.0.1:4222")
+    parser.add_argument("--buckets", type=int, default=32)
     args = parser.parse_args(argv)
     # Per-batch log lines would be part of what is measured.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -175,6 +222,15 @@ def main(argv: list[str] | None = None) -> None:
         else:
             engine = make_engine(url)
             results.append(measure(engine, "postgresql", args.count, args.batch, args.partitions))
+            try:
+                results.append(
+                    measure_jetstream(
+                        engine, args.nats_url, args.count, args.batch, args.partitions,
+                        args.buckets,
+                    )
+                )
+            except (OSError, nats.errors.Error) as error:
+                print(f"jetstream: {args.nats_url} not usable ({error!r}), skipped")
             engine.dispose()
     print(f"batch {args.batch}, {args.partitions} partitions")
     for result in results:

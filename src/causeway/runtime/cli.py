@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from causeway.runtime.backends.factory import open_backbone
+from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.store.engine import default_url, make_engine
 
@@ -23,8 +25,9 @@ UrlOption = Annotated[
 ]
 
 
-def _backbone(url: str | None) -> SqlBackbone:
-    return SqlBackbone(make_engine(url or default_url()))
+def _backbone(url: str | None) -> SqlBackbone | JetStreamBackbone:
+    # Replays must go through the backend the workers run on ($CAUSEWAY_BACKBONE).
+    return open_backbone(make_engine(url or default_url()))
 
 
 @app.command("list")

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from causeway.connectors.contract import Connector
 from causeway.mapping.loader import shipped_mappings
 from causeway.project import Project, ProjectError, load_project
-from causeway.runtime.backends.sql import SqlBackbone
+from causeway.runtime.backends.factory import RuntimeSettings, close_backbone, open_backbone
 from causeway.runtime.envelope import Envelope
 from causeway.store.engine import default_url, make_engine
 from causeway.store.schema import upgrade
@@ -86,12 +86,15 @@ def run_command(
     database = _database(url, project)
     routes = build_routes(project.sync_config(), project.catalog())
     connectors = project.connectors()
+    backbone = open_backbone(database, project.runtime())
 
     async def run() -> int:
         try:
             if match_first:
                 await _match_existing(database, project, routes, connectors)
-            pipeline = SyncPipeline(database, routes, connectors, PipelineSettings())
+            pipeline = SyncPipeline(
+                database, routes, connectors, PipelineSettings(), backbone=backbone
+            )
             if until_quiet:
                 read = await pipeline.run_until_quiet(timeout_s=24 * 3600)
                 console.print(
@@ -112,6 +115,8 @@ def run_command(
         code = asyncio.run(run())
     except KeyboardInterrupt:
         code = 0
+    finally:
+        close_backbone(backbone)
     raise typer.Exit(code)
 
 
@@ -314,7 +319,8 @@ def _decide(review: str, accept: bool, url: str | None, project_file: Path | Non
                 return
             engine = _engine_for(project_file)
             outcome = engine.resolve_review(connection, int(number), accept)
-            _publish(database, connection, outcome, review)
+            runtime = _project(project_file).runtime() if project_file else None
+            _publish(database, connection, outcome, review, runtime)
     except LookupError as error:
         raise typer.BadParameter(str(error), param_hint="REVIEW") from None
     typer.echo(
@@ -331,7 +337,13 @@ def _engine_for(project_file: Path | None) -> SyncEngine:
     return SyncEngine(build_routes(default_sync_config(), shipped_mappings()))
 
 
-def _publish(database: Engine, connection: Any, outcome: ChangeOutcome, reason: str) -> None:
+def _publish(
+    database: Engine,
+    connection: Any,
+    outcome: ChangeOutcome,
+    reason: str,
+    runtime: RuntimeSettings | None,
+) -> None:
     """Queue the writes an operator's decision calls for, in the decision's transaction."""
     if not outcome.commands:
         return
@@ -342,13 +354,16 @@ def _publish(database: Engine, connection: Any, outcome: ChangeOutcome, reason: 
         key=outcome.canonical_id,
         payload={"review": reason},
     )
-    backbone = SqlBackbone(database)
-    for command in outcome.commands:
-        backbone.publish(
-            commands_topic(command.system),
-            [command_envelope(command, cause)],
-            connection=connection,
-        )
+    backbone = open_backbone(database, runtime)
+    try:
+        for command in outcome.commands:
+            backbone.publish(
+                commands_topic(command.system),
+                [command_envelope(command, cause)],
+                connection=connection,
+            )
+    finally:
+        close_backbone(backbone)  # a broker relay forwards them once the decision commits
 
 
 @review_app.command("accept")

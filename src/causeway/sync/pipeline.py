@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from causeway.connectors.contract import Connector
+from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.throttle import TargetGuards
 from causeway.runtime.worker import Worker, WorkerSettings
@@ -49,10 +50,11 @@ class SyncPipeline:
         routes: Mapping[str, EntityRoute],
         connectors: Mapping[str, Connector],
         settings: PipelineSettings | None = None,
+        backbone: Backbone | None = None,
     ) -> None:
         self.settings = settings or PipelineSettings()
         self.database = database
-        self.backbone = SqlBackbone(database)
+        self.backbone: Backbone = backbone or SqlBackbone(database)
         self.engine = SyncEngine(routes)
         self.connectors = dict(connectors)
         self.poller = ChangePoller(database, self.backbone)

@@ -46,12 +46,25 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine = make_engine(f"sqlite:///{tmp_path / 'runtime.sqlite'}")
         metadata.create_all(engine, tables=list(RUNTIME_TABLES))
     else:
-        engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=10)
-        with engine.begin() as connection:
-            for table in reversed(RUNTIME_TABLES):
-                connection.execute(delete(table))
+        engine = emptied_postgres(request.getfixturevalue("postgres_url"))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """An engine with empty runtime tables on PostgreSQL only (multi-process broker tests)."""
+    engine = emptied_postgres(postgres_url)
+    yield engine
+    engine.dispose()
+
+
+def emptied_postgres(url: str) -> Engine:
+    engine = make_engine(url, pool_size=10)
+    with engine.begin() as connection:
+        for table in reversed(RUNTIME_TABLES):
+            connection.execute(delete(table))
+    return engine
 
 
 @pytest.fixture

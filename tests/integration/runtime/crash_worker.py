@@ -1,7 +1,9 @@
 """A worker process for the crash test: writes each envelope once into an idempotent sink.
 
-Run as a script: `python crash_worker.py URL TOPIC [--hang-after N]`. With --hang-after it
-prints HANGING after N sink writes and blocks mid-batch, waiting to be killed.
+Run as a script: `python crash_worker.py URL TOPIC [--hang-after N] [--nats-url URL --prefix P]
+[--batch N]`. With --hang-after it prints HANGING after N sink writes (and how many of them
+belong to the batch in hand) and blocks mid-batch,
+waiting to be killed. With --nats-url the backbone is JetStream (SQL keeps its outbox).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
+from causeway.runtime.backbone import Backbone
+from causeway.runtime.backends.jetstream import JetStreamBackbone
+from causeway.runtime.backends.jetstream_link import Layout
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import insert_for, write_transaction
 from causeway.runtime.envelope import Envelope
@@ -41,14 +46,19 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("topic")
     parser.add_argument("--hang-after", type=int, default=0)
+    parser.add_argument("--nats-url", help="run on JetStream instead of SQL")
+    parser.add_argument("--prefix", default="causeway", help="JetStream subject prefix")
+    parser.add_argument("--batch", type=int, default=10)
     args = parser.parse_args()
     engine = make_engine(args.url)
-    backbone = SqlBackbone(engine)
+    backbone: Backbone = SqlBackbone(engine)
+    if args.nats_url:
+        backbone = JetStreamBackbone(engine, args.nats_url, layout=Layout(prefix=args.prefix))
     written = 0
 
     async def write(batch: Sequence[Envelope]) -> Sequence[Outcome]:
         nonlocal written
-        for item in batch:
+        for position, item in enumerate(batch, 1):
             with write_transaction(engine) as connection:
                 connection.execute(writes.insert().values(idempotency_key=item.idempotency_key))
                 statement = insert_for(connection, sink).values(
@@ -57,6 +67,7 @@ def main() -> None:
                 connection.execute(statement.on_conflict_do_nothing())
             written += 1
             if written == args.hang_after:
+                print(f"WRITTEN IN THIS BATCH {position}", flush=True)
                 print("HANGING", flush=True)
                 time.sleep(3600)
         return [Done() for _ in batch]
@@ -65,7 +76,7 @@ def main() -> None:
         topic=args.topic,
         group=GROUP,
         target="sink",
-        batch_size=10,
+        batch_size=args.batch,
         lease_seconds=1.5,
         idle_seconds=0.05,
     )
@@ -80,6 +91,8 @@ def main() -> None:
             await asyncio.sleep(0.05)
 
     asyncio.run(until_drained())
+    if isinstance(backbone, JetStreamBackbone):
+        backbone.close()
     print("DRAINED", flush=True)
 
 

@@ -1,1 +1,1 @@
-"""Backbone implementations; `sql` serves SQLite (embedded) and PostgreSQL."""
+"""Backbone implementations: `sql` (SQLite embedded, PostgreSQL) and `jetstream` (NATS)."""

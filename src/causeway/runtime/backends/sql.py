@@ -41,7 +41,7 @@ from causeway.runtime.backends.sql_dialect import (
     prepare_claim,
     write_transaction,
 )
-from causeway.runtime.backends.sql_log import READY, envelope_from_row, envelope_row, fan_out
+from causeway.runtime.backends.sql_log import READY, append, envelope_from_row, fan_out
 from causeway.runtime.envelope import Envelope, utc_now, uuid7
 from causeway.runtime.errors import SubscriptionNotFoundError
 from causeway.runtime.handler import Done, Park, Retry
@@ -121,24 +121,12 @@ class SqlBackbone:
         self, connection: Connection, topic: str, envelopes: Sequence[Envelope]
     ) -> list[str]:
         now = self.clock()
-        rows = [envelope_row(topic, item, now) for item in envelopes]
-        statement = (
-            insert_for(connection, envelope)
-            .on_conflict_do_nothing(index_elements=["topic", "idempotency_key"])
-            # Offsets follow the order of `envelopes`: that is the partition's publish order.
-            .returning(
-                envelope.c.seq,
-                envelope.c.id,
-                envelope.c.partition_key,
-                sort_by_parameter_order=True,
-            )
-        )
-        inserted = connection.execute(statement, rows).all()
+        inserted = append(connection, topic, envelopes, now)
         fan_out(connection, topic, [(row.seq, row.partition_key) for row in inserted], now)
         metrics.PUBLISHED.labels(topic).inc(len(inserted))
-        if len(inserted) < len(rows):
-            metrics.DUPLICATES.labels(topic).inc(len(rows) - len(inserted))
-        log.debug("published", topic=topic, count=len(inserted), offered=len(rows))
+        if len(inserted) < len(envelopes):
+            metrics.DUPLICATES.labels(topic).inc(len(envelopes) - len(inserted))
+        log.debug("published", topic=topic, count=len(inserted), offered=len(envelopes))
         return [row.id for row in inserted]
 
     # -- claim, renew, settle ------------------------------------------------------------

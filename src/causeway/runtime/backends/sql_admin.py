@@ -36,7 +36,7 @@ from causeway.runtime.errors import (
     SubscriptionNotFoundError,
 )
 from causeway.runtime.handler import Park
-from causeway.store.tables.runtime import dead_letter, delivery, envelope, subscription
+from causeway.store.tables.runtime import dead_letter, delivery, envelope, relay, subscription
 
 log = structlog.get_logger("causeway.runtime")
 
@@ -46,16 +46,40 @@ def record_dead_letter(
 ) -> None:
     """Keep a parked delivery as a dead letter with a copy of its payload to fix."""
     row = connection.execute(
-        select(
-            envelope.c.id,
-            envelope.c.partition_key,
-            envelope.c.payload,
-            delivery.c.attempts,
-            delivery.c.last_error,
-            delivery.c.first_attempt_at,
+        select(delivery.c.attempts, delivery.c.last_error, delivery.c.first_attempt_at).where(
+            delivery.c.consumer_group == group, delivery.c.seq == seq
         )
-        .join(delivery, delivery.c.seq == envelope.c.seq)
-        .where(delivery.c.consumer_group == group, delivery.c.seq == seq)
+    ).one()
+    park(
+        connection,
+        topic,
+        group,
+        seq,
+        outcome,
+        attempts=row.attempts,
+        last_error=row.last_error or outcome.reason,
+        first_seen=row.first_attempt_at or now,
+        now=now,
+    )
+
+
+def park(
+    connection: Connection,
+    topic: str,
+    group: str,
+    seq: int,
+    outcome: Park,
+    *,
+    attempts: int,
+    last_error: str,
+    first_seen: datetime,
+    now: datetime,
+) -> None:
+    """Insert the dead letter of log entry `seq` for `group`, whatever tracked its attempts."""
+    row = connection.execute(
+        select(envelope.c.id, envelope.c.partition_key, envelope.c.payload).where(
+            envelope.c.seq == seq
+        )
     ).one()
     connection.execute(
         insert(dead_letter).values(
@@ -69,10 +93,10 @@ def record_dead_letter(
             error_class=str(outcome.error_class),
             record=outcome.record,
             field=outcome.field,
-            attempts=row.attempts,
-            last_error=row.last_error or outcome.reason,
+            attempts=attempts,
+            last_error=last_error,
             payload=row.payload,
-            first_seen=row.first_attempt_at or now,
+            first_seen=first_seen,
             last_seen=now,
         )
     )
@@ -153,10 +177,30 @@ def edit_dead_letter(
 
 
 def replay_dead_letter(connection: Connection, dead_letter_id: int, now: datetime) -> str:
-    """Append the dead letter as a new envelope for its group only, after all it has queued.
+    """Append the dead letter as a new envelope for its group only, after all it has queued."""
+    found, seq, new_id = append_replay(connection, dead_letter_id, now)
+    connection.execute(
+        insert(delivery).values(
+            consumer_group=found.group,
+            seq=seq,
+            topic=found.topic,
+            partition_key=found.partition_key,
+            status="ready",
+            attempts=0,
+            available_at=now,
+        )
+    )
+    return new_id
+
+
+def append_replay(
+    connection: Connection, dead_letter_id: int, now: datetime
+) -> tuple[DeadLetter, int, str]:
+    """Log the (edited) dead letter as a new envelope meant for its group; (letter, seq, id).
 
     The log stays immutable: the replayed envelope is new (new id and offset, causation id
     pointing at the original), so its partition sees it after everything already published.
+    The caller routes it to the group (a delivery row, or the broker relay).
     """
     found = _parked(connection, dead_letter_id, "replay")
     original = connection.execute(select(envelope).where(envelope.c.seq == found.offset)).one()
@@ -178,23 +222,12 @@ def replay_dead_letter(connection: Connection, dead_letter_id: int, now: datetim
     )
     seq = connection.execute(insert(envelope).values(values).returning(envelope.c.seq)).scalar_one()
     connection.execute(
-        insert(delivery).values(
-            consumer_group=found.group,
-            seq=seq,
-            topic=found.topic,
-            partition_key=found.partition_key,
-            status="ready",
-            attempts=0,
-            available_at=now,
-        )
-    )
-    connection.execute(
         update(dead_letter)
         .where(dead_letter.c.id == dead_letter_id)
         .values(status="replayed", replayed_as=new_id, last_seen=now)
     )
     log.info("dead letter replayed", dead_letter_id=dead_letter_id, envelope_id=new_id)
-    return new_id
+    return found, seq, new_id
 
 
 def discard_dead_letter(connection: Connection, dead_letter_id: int, now: datetime) -> None:
@@ -325,6 +358,7 @@ def prune(connection: Connection, older_than: datetime) -> int:
             delivery.c.seq == envelope.c.seq, delivery.c.status.in_(("ready", "leased", "parked"))
         ),
         exists().where(dead_letter.c.seq == envelope.c.seq, dead_letter.c.status == "parked"),
+        exists().where(relay.c.seq == envelope.c.seq),  # not yet forwarded to a broker
     )
     doomed = select(envelope.c.seq).where(envelope.c.published_at < older_than, ~still_needed)
     connection.execute(delete(dead_letter).where(dead_letter.c.seq.in_(doomed)))

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Row, insert, select
 
-from causeway.runtime.backends.sql_dialect import as_utc
+from causeway.runtime.backends.sql_dialect import as_utc, insert_for
 from causeway.runtime.envelope import Envelope, Headers
-from causeway.store.tables.runtime import delivery, subscription
+from causeway.store.tables.runtime import delivery, envelope, subscription
 
 READY = "ready"
 
@@ -33,6 +33,28 @@ def envelope_row(topic: str, item: Envelope, published_at: datetime) -> dict[str
         "published_at": published_at,
         "target_group": None,
     }
+
+
+def append(
+    connection: Connection, topic: str, envelopes: Sequence[Envelope], now: datetime
+) -> Sequence[Row[Any]]:
+    """Insert envelopes into the log, skipping idempotency keys already on the topic.
+
+    Returns (seq, id, partition_key) of the rows inserted, in the order of `envelopes`: that
+    is the partition's publish order.
+    """
+    rows = [envelope_row(topic, item, now) for item in envelopes]
+    statement = (
+        insert_for(connection, envelope)
+        .on_conflict_do_nothing(index_elements=["topic", "idempotency_key"])
+        .returning(
+            envelope.c.seq,
+            envelope.c.id,
+            envelope.c.partition_key,
+            sort_by_parameter_order=True,
+        )
+    )
+    return connection.execute(statement, rows).all()
 
 
 def envelope_from_row(row: Any, attempt: int) -> Envelope:

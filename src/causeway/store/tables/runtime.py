@@ -151,4 +151,35 @@ dead_letter = Table(
     Index(None, "status", "topic", "consumer_group"),
 )
 
-RUNTIME_TABLES = (envelope, subscription, delivery, dead_letter)
+relay = Table(
+    "runtime_relay",
+    metadata,
+    # The outbox of a broker backend: envelopes committed but not yet forwarded. Rows are
+    # deleted once the broker confirmed them, so the table stays as small as the backlog.
+    Column("id", Offset, primary_key=True, autoincrement=True),
+    Column(
+        "seq",
+        Offset,
+        ForeignKey("runtime_envelope.seq", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("topic", String(200), nullable=False),
+    # The broker's deduplication id: the envelope id, or a fresh one for a replay.
+    Column("message_id", String(80), nullable=False),
+    # Set for replays meant for one consumer group; NULL means every group.
+    Column("target_group", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "topic"),
+)
+
+release = Table(
+    "runtime_release",
+    metadata,
+    # Deliveries handed back untouched (Release) on a broker that counts every delivery:
+    # subtracted from its count so a shutdown does not spend a retry.
+    Column("consumer_group", String(200), primary_key=True),
+    Column("envelope_id", String(36), primary_key=True),
+    Column("released", Integer, nullable=False),
+)
+
+RUNTIME_TABLES = (envelope, subscription, delivery, dead_letter, relay, release)

@@ -1,0 +1,56 @@
+"""Which backbone a process runs on: SQL unless the project or environment names JetStream.
+
+Every process sharing a database must make the same choice (and, on JetStream, use the same
+bucket count): envelopes published through one backend are delivered by that backend only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+
+from causeway.runtime.backends.jetstream import DEFAULT_URL, JetStreamBackbone
+from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.sql import SqlBackbone
+
+
+class RuntimeSettings(BaseModel):
+    """The `runtime:` section of a project file; `sql` keeps the embedded default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["sql", "jetstream"] = "sql"
+    nats_url: str = DEFAULT_URL
+    buckets: int = Field(32, ge=1, le=4096, description="ordered lanes per topic and group")
+    prefix: str = Field("causeway", pattern=r"^[A-Za-z0-9_-]+$")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
+        """$CAUSEWAY_BACKBONE (sql or jetstream) and $CAUSEWAY_NATS_URL, for tools without a
+        project file."""
+        env = os.environ if env is None else env
+        backend = env.get("CAUSEWAY_BACKBONE", "sql")
+        return cls.model_validate(
+            {"backend": backend, "nats_url": env.get("CAUSEWAY_NATS_URL", DEFAULT_URL)}
+        )
+
+
+def open_backbone(
+    engine: Engine, settings: RuntimeSettings | None = None
+) -> SqlBackbone | JetStreamBackbone:
+    """The configured backbone on `engine`; close a JetStream one when done."""
+    chosen = settings or RuntimeSettings.from_env()
+    if chosen.backend == "sql":
+        return SqlBackbone(engine)
+    layout = Layout(prefix=chosen.prefix, buckets=chosen.buckets)
+    return JetStreamBackbone(engine, chosen.nats_url, layout=layout)
+
+
+def close_backbone(backbone: object) -> None:
+    """Release a backbone's connection and threads, if it has any."""
+    if isinstance(backbone, JetStreamBackbone):
+        backbone.close()
