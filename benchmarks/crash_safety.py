@@ -26,13 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import yaml
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
 from benchmarks.concurrent_edits import user_connectors
@@ -212,6 +216,33 @@ def write_sync_file(folder: Path) -> Path:
     return path
 
 
+@contextmanager
+def postgres_database(server: str) -> Iterator[str]:
+    """A database of its own on the PostgreSQL server at `server`, dropped afterwards."""
+    name = f"causeway_crash_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def delete_streams(nats_url: str, prefix: str) -> None:
+    """Remove the JetStream streams one run created."""
+    connection = await nats.connect(nats_url)
+    try:
+        jetstream = connection.jetstream()
+        for info in await jetstream.streams_info():
+            if info.config.name and info.config.name.startswith(f"{prefix}_"):
+                await jetstream.delete_stream(info.config.name)
+    finally:
+        await connection.close()
+
+
 async def measure(
     accounts: int,
     kills: int,
@@ -219,8 +250,15 @@ async def measure(
     gap: tuple[float, float] = (2.0, 8.0),
     rate: float = 20.0,
     seed: int = 5,
+    database_url: str | None = None,
+    runtime: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the scenario and return its figures."""
+    """Run the scenario and return its figures.
+
+    By default the runtime keeps its state in SQLite in `folder` with the SQL backbone;
+    `database_url` (PostgreSQL) and `runtime` (a project file's `runtime:` section, such as
+    `{"backend": "jetstream", "nats_url": ...}`) choose the scale-out set-up instead.
+    """
     universe = generate(
         SeedConfig(
             accounts=accounts,
@@ -235,6 +273,10 @@ async def measure(
     project = write_project_file(running, folder)
     settings = yaml.safe_load(project.read_text())
     settings["sync"] = str(write_sync_file(folder))
+    if database_url:
+        settings["database"] = database_url
+    if runtime:
+        settings["runtime"] = runtime
     project.write_text(yaml.safe_dump(settings, sort_keys=False))
     log = folder / "runtime.log"
     rng = random.Random(seed)
@@ -268,6 +310,8 @@ async def measure(
             database.dispose()
         checked, violations = order_violations(change_documents(running))
         return {
+            "database": str(settings["database"]).split(":")[0],
+            "backbone": (runtime or {}).get("backend", "sql"),
             "kills": len(lived),
             "runtime_lived_s": lived,
             "leased_when_killed": in_flight,
@@ -291,10 +335,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accounts", type=int, default=400)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--rate", type=float, default=20.0, help="rep writes per second")
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="PostgreSQL and NATS JetStream instead of SQLite and the SQL backbone",
+    )
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222")
     arguments = parser.parse_args(argv)
     configure_logging("WARNING")
     folder = Path(tempfile.mkdtemp(prefix="causeway-crash-"))
-    figures = asyncio.run(measure(arguments.accounts, arguments.kills, folder, rate=arguments.rate))
+    if not arguments.scale_out:
+        figures = asyncio.run(
+            measure(arguments.accounts, arguments.kills, folder, rate=arguments.rate)
+        )
+    else:
+        prefix = f"crash{uuid.uuid4().hex[:8]}"
+        runtime = {"backend": "jetstream", "nats_url": arguments.nats, "prefix": prefix}
+        with postgres_database(arguments.postgres) as url:
+            try:
+                figures = asyncio.run(
+                    measure(
+                        arguments.accounts,
+                        arguments.kills,
+                        folder,
+                        rate=arguments.rate,
+                        database_url=url,
+                        runtime=runtime,
+                    )
+                )
+            finally:
+                asyncio.run(delete_streams(arguments.nats, prefix))
     figures["folder"] = str(folder)
     print(json.dumps(figures, indent=2))
 

@@ -183,6 +183,7 @@ class SyncEngine:
             record.system,
             moment,
             held.expected(),
+            held.sent,
         )
         outcome = ChangeOutcome(canonical_id, created, merged.changed, stale_fields=merged.stale)
         if merged.changed or merged.sources != golden.sources or golden.version == 0 or restored:

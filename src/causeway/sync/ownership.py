@@ -95,14 +95,18 @@ def merge(
     system: str,
     modified_at: datetime,
     expected: Mapping[str, Sequence[Any]] | None = None,
+    sent: Mapping[str, Sequence[Any]] | None = None,
 ) -> Merge:
     """Merge `incoming` from `system` (changed at `modified_at`) into the golden record.
 
     `expected` lists per field the values `system` may show without having edited it: what
     it reported last, and what our writes sent it since (they may not have landed yet, or
-    their echo may come back after the owner has moved on).
+    their echo may come back after the owner has moved on). Such a value is only "behind"
+    when `sent` shows the owner's current value already on its way to `system`; otherwise
+    the system must be written, edit or not.
     """
     expected = expected or {}
+    sent = sent or {}
     data = dict(golden)
     origin = {name: list(value) for name, value in sources.items()}
     result = Merge(data=data, sources=origin)
@@ -116,7 +120,11 @@ def merge(
         differs = name in data and value != current
         owner_spoke = source is not None and source[0] == owner
         if owner is not None and owner != system and owner_spoke:
-            if value != current and any(covers(value, known) for known in expected.get(name, ())):
+            if (
+                value != current
+                and any(covers(value, known) for known in expected.get(name, ()))
+                and any(covers(current, value_sent) for value_sent in sent.get(name, ()))
+            ):
                 result.behind.add(name)
             elif value != current:
                 result.foreign_edits.add(name)

@@ -42,15 +42,21 @@ def test_merge_tells_a_system_that_is_behind_from_one_that_edited() -> None:
     golden = {"name": "New"}
     sources = {"name": ["crm", "2024-05-01T10:00:00+00:00"]}
     later = T0 + timedelta(minutes=1)
-    expected = {"name": ["Old", "Sent"]}  # reported last, and a write of ours in flight
-    behind = merge(policy, golden, sources, {"name": "Old"}, "erp", later, expected)
+    sent = {"name": ["Sent", "New"]}  # writes of ours in flight, the newest with "New"
+    expected = {"name": ["Old", *sent["name"]]}  # and what the ERP reported last
+    behind = merge(policy, golden, sources, {"name": "Old"}, "erp", later, expected, sent)
     assert (behind.behind, behind.foreign_edits, behind.decisions) == ({"name"}, set(), [])
-    echo = merge(policy, golden, sources, {"name": "Sent"}, "erp", later, expected)
+    echo = merge(policy, golden, sources, {"name": "Sent"}, "erp", later, expected, sent)
     assert (echo.behind, echo.foreign_edits) == ({"name"}, set())
-    edited = merge(policy, golden, sources, {"name": "Typo"}, "erp", later, expected)
+    edited = merge(policy, golden, sources, {"name": "Typo"}, "erp", later, expected, sent)
     assert (edited.behind, edited.foreign_edits) == (set(), {"name"})
     unknown = merge(policy, golden, sources, {"name": "Old"}, "erp", later)
     assert unknown.foreign_edits == {"name"}
+    # Nothing carrying "New" was sent (the write was skipped): the ERP must get it.
+    not_sent = merge(
+        policy, golden, sources, {"name": "Sent"}, "erp", later, expected, {"name": ["Sent"]}
+    )
+    assert not_sent.foreign_edits == {"name"}
 
 
 def test_a_second_change_before_the_write_lands_is_not_written_twice(
@@ -135,3 +141,19 @@ def test_our_create_read_before_its_answer_is_recorded_is_not_a_new_customer(
     assert not echo.created
     assert Xref(connection).system_id("customer", created.canonical_id, "erp") == "E-77"
     assert [c.system for c in echo.commands if c.system == "salesforce"] == []
+
+
+def test_a_rename_before_our_create_is_read_back_still_reaches_the_erp(
+    connection: Connection,
+) -> None:
+    engine = make_engine()
+    created = engine.apply_change(connection, account("001F", "First Name"))
+    settle(engine, connection, created)
+    erp_id = Xref(connection).system_id("customer", created.canonical_id, "erp")
+    assert erp_id is not None
+    # Renamed before the ERP's copy has been read: no write yet (it could carry stand-ins).
+    renamed = engine.apply_change(connection, account("001F", "Second Name", T0 + timedelta(1)))
+    assert names(renamed) == []
+    # The create's echo shows the name the create sent; the rename must follow it.
+    echo = engine.apply_change(connection, erp(erp_id, "First Name", T0 + timedelta(2)))
+    assert names(echo) == [("erp", "Second Name")]
