@@ -130,16 +130,8 @@ class GoldenStore:
 
     def written_hash(self, entity: str, canonical_id: str, system: str) -> str | None:
         """Hash of the payload last written to `system` for this object."""
-        row = self.connection.execute(
-            select(sync_state.c.written_hash).where(
-                and_(
-                    sync_state.c.entity == entity,
-                    sync_state.c.canonical_id == canonical_id,
-                    sync_state.c.system == system,
-                )
-            )
-        ).first()
-        return str(row[0]) if row and row[0] else None
+        value = self._state(sync_state.c.written_hash, entity, canonical_id, system)
+        return str(value) if value else None
 
     def record_write(
         self,
@@ -201,16 +193,8 @@ class GoldenStore:
 
     def held(self, entity: str, canonical_id: str, system: str) -> Held:
         """What `system` last reported for this object and what we sent it since."""
-        row = self.connection.execute(
-            select(sync_state.c.held).where(
-                and_(
-                    sync_state.c.entity == entity,
-                    sync_state.c.canonical_id == canonical_id,
-                    sync_state.c.system == system,
-                )
-            )
-        ).first()
-        data = dict(row[0]) if row and row[0] else {}
+        value = self._state(sync_state.c.held, entity, canonical_id, system)
+        data = dict(value) if value else {}
         return Held(dict(data.get("reported") or {}), dict(data.get("sent") or {}))
 
     def note_sent(
@@ -230,20 +214,24 @@ class GoldenStore:
 
     def seen(self, entity: str, canonical_id: str, system: str) -> bool:
         """True once a change from `system` for this object has been applied."""
-        row = self.connection.execute(
-            select(sync_state.c.seen_modified_at).where(
+        value = self._state(sync_state.c.seen_modified_at, entity, canonical_id, system)
+        return value is not None
+
+    def forget_write(self, entity: str, canonical_id: str, system: str) -> None:
+        """Force the next change to write to `system` again (its copy was edited)."""
+        self._upsert(entity, canonical_id, system, written_hash=None)
+
+    def _state(self, column: Any, entity: str, canonical_id: str, system: str) -> Any:
+        """One column of the object's sync state for `system` (None without a row)."""
+        return self.connection.execute(
+            select(column).where(
                 and_(
                     sync_state.c.entity == entity,
                     sync_state.c.canonical_id == canonical_id,
                     sync_state.c.system == system,
                 )
             )
-        ).first()
-        return bool(row and row[0] is not None)
-
-    def forget_write(self, entity: str, canonical_id: str, system: str) -> None:
-        """Force the next change to write to `system` again (its copy was edited)."""
-        self._upsert(entity, canonical_id, system, written_hash=None)
+        ).scalar()
 
     def _upsert(self, entity: str, canonical_id: str, system: str, **values: Any) -> None:
         key = and_(
