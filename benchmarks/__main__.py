@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks import concurrent_edits, initial_sync, matching, pipeline
+from benchmarks import concurrent_edits, initial_sync, matching, pipeline, processes
 from causeway.mapping.bench import run_mapping_benchmark
 from causeway.observe.logging import configure_logging
 from causeway.runtime import bench as backbone_bench
@@ -28,8 +28,8 @@ def machine() -> dict[str, object]:
 
 
 def main() -> None:
-    """Run the mapping, backbone, matching, initial-sync, concurrent-edit and pipeline
-    benchmarks."""
+    """Run the mapping, backbone, matching, initial-sync, concurrent-edit, pipeline and
+    durable-process benchmarks."""
     configure_logging("WARNING")
     print(json.dumps({"machine": machine()}, indent=2))
     for result in run_mapping_benchmark(records=20_000):
@@ -43,6 +43,7 @@ def main() -> None:
     print(json.dumps({"concurrent_edits": edits}, indent=2))
     flow = asyncio.run(pipeline.measure(500, 10.0, 30.0))
     print(json.dumps({"pipeline": flow}, indent=2))
+    print(json.dumps({"processes": processes.measure(200)}, indent=2))
 
 
 if __name__ == "__main__":

@@ -495,16 +495,20 @@ class SyncEngine:
             ),
         )
         sources = endpoint.mapping.outbound_sources
-        sets = {
+        sent = {
             name: document.get(name)
             for system_field in payload
             for name in sources.get(system_field, frozenset()) - META_FIELDS
         }
         # Planned is as good as sent: the command is published in this transaction.
-        store.note_sent(route.entity, canonical_id, endpoint.system, sets)
         stamped = full.get(endpoint.external_field) if endpoint.external_field else None
         store.record_write(
-            route.entity, canonical_id, endpoint.system, digest, str(stamped) if stamped else None
+            route.entity,
+            canonical_id,
+            endpoint.system,
+            digest,
+            str(stamped) if stamped else None,
+            sent,
         )
         return Command(route.entity, canonical_id, endpoint.system, request, digest)
 

@@ -140,15 +140,23 @@ class GoldenStore:
         system: str,
         digest: str,
         reference: str | None = None,
+        sent: Mapping[str, Any] | None = None,
     ) -> None:
         """Remember what a system holds or is about to receive (recorded when the write is
         planned, in the transaction that publishes it): a later change asking for the same
         copy while that write is still on its way is not sent twice. `reference` is what the
         write stamps on the record, so the record is known as ours even if it is read before
-        the write's answer is recorded (or after a crash lost that answer)."""
+        the write's answer is recorded (or after a crash lost that answer); `sent` are the
+        canonical values the write carries, which the system may show next."""
         values: dict[str, Any] = {"written_hash": digest, "written_at": datetime.now(UTC)}
         if reference is not None:
             values["reference"] = reference
+        if sent:
+            state = self.held(entity, canonical_id, system)
+            for name, value in sent.items():
+                pending = [old for old in state.sent.get(name, []) if old != value] + [value]
+                state.sent[name] = pending[-SENT_KEPT:]
+            values["held"] = {"reported": state.reported, "sent": state.sent}
         self._upsert(entity, canonical_id, system, **values)
 
     def by_reference(self, entity: str, system: str, reference: str) -> str | None:
@@ -196,21 +204,6 @@ class GoldenStore:
         value = self._state(sync_state.c.held, entity, canonical_id, system)
         data = dict(value) if value else {}
         return Held(dict(data.get("reported") or {}), dict(data.get("sent") or {}))
-
-    def note_sent(
-        self, entity: str, canonical_id: str, system: str, values: Mapping[str, Any]
-    ) -> None:
-        """A write to `system` carrying these canonical values is planned (and will land)."""
-        state = self.held(entity, canonical_id, system)
-        for name, value in values.items():
-            pending = [old for old in state.sent.get(name, []) if old != value] + [value]
-            state.sent[name] = pending[-SENT_KEPT:]
-        self._upsert(
-            entity,
-            canonical_id,
-            system,
-            held={"reported": state.reported, "sent": state.sent},
-        )
 
     def seen(self, entity: str, canonical_id: str, system: str) -> bool:
         """True once a change from `system` for this object has been applied."""
