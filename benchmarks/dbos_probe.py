@@ -1,9 +1,8 @@
 """Throughput of three-step durable workflows on DBOS Transact, for decision record 0002.
 
-DBOS is not a Causeway dependency; run in its own environment:
-    python -m venv /tmp/dbos && /tmp/dbos/bin/pip install 'dbos>=3.4,<4'
-    /tmp/dbos/bin/python benchmarks/dbos_probe.py sqlite:////tmp/dbos-probe.sqlite 500
-    /tmp/dbos/bin/python benchmarks/dbos_probe.py postgresql://postgres@127.0.0.1/dbosprobe 500
+Workflows called directly, without Causeway's engine (`benchmarks.processes` measures that):
+    .venv/bin/python benchmarks/dbos_probe.py sqlite:////tmp/dbos-probe.sqlite 500
+    .venv/bin/python benchmarks/dbos_probe.py postgresql://postgres@127.0.0.1/dbosprobe 500
 The baseline (four SQLite commits per workflow, the minimum a durable three-step workflow
 needs) is measured in the same run.
 """
@@ -17,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from dbos import DBOS, DBOSConfig  # type: ignore[import-not-found]
+from dbos import DBOS, DBOSConfig
 
 
 def baseline(count: int) -> float:

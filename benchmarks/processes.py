@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.dbos_probe import baseline
 from causeway.processes.engine import ProcessEngine, definition, step
 
 
@@ -28,21 +28,6 @@ def add(value: int, amount: int) -> int:
 def three_steps(value: int) -> int:
     """Three checkpointed steps, as a short order process has."""
     return add(add(add(value, 1), 2), 3)
-
-
-def baseline(count: int, folder: Path) -> float:
-    """Instances per second for four WAL commits each."""
-    connection = sqlite3.connect(folder / "baseline.sqlite")
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("CREATE TABLE step (instance TEXT, number INTEGER, output INTEGER)")
-    started = time.perf_counter()
-    for instance in range(count):
-        for number in range(4):
-            connection.execute("INSERT INTO step VALUES (?, ?, ?)", (str(instance), number, 1))
-            connection.commit()
-    seconds = time.perf_counter() - started
-    connection.close()
-    return count / seconds
 
 
 def measure(count: int, url: str | None = None) -> dict[str, Any]:
@@ -69,7 +54,7 @@ def measure(count: int, url: str | None = None) -> dict[str, Any]:
         burst = count / (time.perf_counter() - started)
     finally:
         engine.shutdown()
-    floor = baseline(count, folder)
+    floor = baseline(count)
     return {
         "backend": (url or "sqlite").split(":")[0],
         "instances": count,

@@ -191,7 +191,9 @@ class SyncEngine:
             store.save(golden)
         if merged.decisions:
             DecisionLog(connection).record(route.entity, canonical_id, merged.decisions)
-        store.note_seen(route.entity, canonical_id, record.system, moment, held=incoming)
+        store.note_seen(
+            route.entity, canonical_id, record.system, moment, held=held.after_read(incoming)
+        )
         if retired:
             # Deleted or merged away elsewhere: its remaining copies no longer sync.
             outcome.echo = not merged.changed
@@ -515,7 +517,8 @@ class SyncEngine:
     def record_written(
         self, connection: Connection, command: Command, system_id: str | None
     ) -> None:
-        """Bookkeeping after a successful write: link the record, remember the payload."""
+        """Bookkeeping after a successful write: link the record (what it carries was
+        recorded when it was planned)."""
         if system_id:
             Xref(connection).link(command.entity, command.canonical_id, command.system, system_id)
         # Its hash and values were recorded when it was planned (a later plan may have

@@ -48,6 +48,21 @@ class Held:
     reported: dict[str, Any] = field(default_factory=dict)
     sent: dict[str, list[Any]] = field(default_factory=dict)
 
+    def after_read(self, reported: Mapping[str, Any]) -> Held:
+        """What the system holds once it has reported these values: sent values it now
+        shows have landed, and so has everything sent before them."""
+        sent = dict(self.sent)
+        for name, value in reported.items():
+            pending = sent.get(name, [])
+            landed = [i for i, sent_value in enumerate(pending) if covers(value, sent_value)]
+            if landed:
+                rest = pending[landed[-1] + 1 :]
+                if rest:
+                    sent[name] = rest
+                else:
+                    sent.pop(name)
+        return Held({**self.reported, **reported}, sent)
+
     def expected(self) -> dict[str, list[Any]]:
         """Per field, every value the system may show without having edited it."""
         names = set(self.reported) | set(self.sent)
@@ -178,25 +193,13 @@ class GoldenStore:
         canonical_id: str,
         system: str,
         at: datetime,
-        held: Mapping[str, Any] | None = None,
+        held: Held | None = None,
     ) -> None:
-        """Remember that a change from `system` for this object has been applied, and the
-        canonical values it reported then (our writes it now shows are no longer pending)."""
+        """Remember that a change from `system` for this object has been applied, and what
+        it holds now (`Held.after_read`)."""
         values: dict[str, Any] = {"seen_modified_at": at}
         if held is not None:
-            state = self.held(entity, canonical_id, system)
-            sent = state.sent
-            for name, value in held.items():
-                pending = sent.get(name, [])
-                landed = [i for i, sent_value in enumerate(pending) if covers(value, sent_value)]
-                if landed:
-                    # Everything sent up to the value it shows has landed.
-                    rest = pending[landed[-1] + 1 :]
-                    if rest:
-                        sent[name] = rest
-                    else:
-                        sent.pop(name)
-            values["held"] = {"reported": {**state.reported, **held}, "sent": sent}
+            values["held"] = {"reported": held.reported, "sent": held.sent}
         self._upsert(entity, canonical_id, system, **values)
 
     def held(self, entity: str, canonical_id: str, system: str) -> Held:
