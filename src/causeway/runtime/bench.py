@@ -1,11 +1,13 @@
 """Throughput of publish + claim + ack against a raw INSERT of the same rows, per backend.
 
     python -m causeway.runtime.bench [--count 20000] [--batch 200] [--partitions 1000]
-        [--nats-url nats://127.0.0.1:4222] [--buckets 32]
+        [--nats-url nats://127.0.0.1:4222] [--redis-url redis://127.0.0.1:6379/0]
+        [--buckets 32]
 
 Shared hardware is noisy, so the figure that matters is the ratio to the baseline measured in
 the same run. PostgreSQL runs in a throwaway database when 127.0.0.1:5432 answers; the
-JetStream backend (outbox and log on that PostgreSQL) when NATS answers too.
+JetStream and Redis Streams backends (outbox and log on that PostgreSQL) when their servers
+answer too.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from pathlib import Path
 
 import nats.errors
 import psycopg
+import redis
 import structlog
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text
 
 from causeway.runtime.backbone import Backbone, Settlement
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.redis_link import RedisLayout
+from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import write_transaction
 from causeway.runtime.backends.sql_log import envelope_row
@@ -127,6 +132,28 @@ def measure_jetstream(
     )
 
 
+def measure_redis(
+    engine: Engine, redis_url: str, count: int, batch: int, partitions: int, buckets: int
+) -> Result:
+    """The same on Redis Streams; the outbox and the log stay on `engine`."""
+
+    @contextmanager
+    def redis_streams(engine: Engine) -> Iterator[Backbone]:
+        layout = RedisLayout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
+        with RedisBackbone(engine, redis_url, layout=layout) as backbone:
+            try:
+                yield backbone
+            finally:
+                client = backbone.link.client
+                keys = list(client.scan_iter(match=f"{layout.prefix}:*", count=1000))
+                if keys:
+                    client.delete(*keys)
+
+    return _measure(
+        engine, f"redis ({buckets} buckets)", redis_streams, count, batch, partitions
+    )
+
+
 @contextmanager
 def _sql(engine: Engine) -> Iterator[Backbone]:
     yield SqlBackbone(engine)
@@ -207,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--partitions", type=int, default=1_000)
     parser.add_argument("--nats-url", default="nats://127.0.0.1:4222")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--buckets", type=int, default=32)
     args = parser.parse_args(argv)
     # Per-batch log lines would be part of what is measured.
@@ -231,6 +259,15 @@ def main(argv: list[str] | None = None) -> None:
                 )
             except (OSError, nats.errors.Error) as error:
                 print(f"jetstream: {args.nats_url} not usable ({error!r}), skipped")
+            try:
+                results.append(
+                    measure_redis(
+                        engine, args.redis_url, args.count, args.batch, args.partitions,
+                        args.buckets,
+                    )
+                )
+            except (OSError, redis.exceptions.RedisError) as error:
+                print(f"redis: {args.redis_url} not usable ({error!r}), skipped")
             engine.dispose()
     print(f"batch {args.batch}, {args.partitions} partitions")
     for result in results:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from causeway.runtime.backends.factory import open_backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
+from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.store.engine import default_url, make_engine
 
@@ -25,7 +26,7 @@ UrlOption = Annotated[
 ]
 
 
-def _backbone(url: str | None) -> SqlBackbone | JetStreamBackbone:
+def _backbone(url: str | None) -> SqlBackbone | JetStreamBackbone | RedisBackbone:
     # Replays must go through the backend the workers run on ($CAUSEWAY_BACKBONE).
     return open_backbone(make_engine(url or default_url()))
 

@@ -1,9 +1,10 @@
 """A worker process for the crash test: writes each envelope once into an idempotent sink.
 
-Run as a script: `python crash_worker.py URL TOPIC [--hang-after N] [--nats-url URL --prefix P]
-[--batch N]`. With --hang-after it prints HANGING after N sink writes (and how many of them
-belong to the batch in hand) and blocks mid-batch,
-waiting to be killed. With --nats-url the backbone is JetStream (SQL keeps its outbox).
+Run as a script: `python crash_worker.py URL TOPIC [--hang-after N] [--nats-url URL |
+--redis-url URL] [--prefix P] [--batch N]`. With --hang-after it prints HANGING after N sink
+writes (and how many of them belong to the batch in hand) and blocks mid-batch, waiting to
+be killed. With --nats-url the backbone is JetStream, with --redis-url Redis Streams (SQL
+keeps the outbox either way).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.redis_link import RedisLayout
+from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import insert_for, write_transaction
 from causeway.runtime.envelope import Envelope
@@ -47,13 +50,16 @@ def main() -> None:
     parser.add_argument("topic")
     parser.add_argument("--hang-after", type=int, default=0)
     parser.add_argument("--nats-url", help="run on JetStream instead of SQL")
-    parser.add_argument("--prefix", default="causeway", help="JetStream subject prefix")
+    parser.add_argument("--redis-url", help="run on Redis Streams instead of SQL")
+    parser.add_argument("--prefix", default="causeway", help="subject or key prefix")
     parser.add_argument("--batch", type=int, default=10)
     args = parser.parse_args()
     engine = make_engine(args.url)
     backbone: Backbone = SqlBackbone(engine)
     if args.nats_url:
         backbone = JetStreamBackbone(engine, args.nats_url, layout=Layout(prefix=args.prefix))
+    if args.redis_url:
+        backbone = RedisBackbone(engine, args.redis_url, layout=RedisLayout(prefix=args.prefix))
     written = 0
 
     async def write(batch: Sequence[Envelope]) -> Sequence[Outcome]:
@@ -91,7 +97,7 @@ def main() -> None:
             await asyncio.sleep(0.05)
 
     asyncio.run(until_drained())
-    if isinstance(backbone, JetStreamBackbone):
+    if isinstance(backbone, JetStreamBackbone | RedisBackbone):
         backbone.close()
     print("DRAINED", flush=True)
 

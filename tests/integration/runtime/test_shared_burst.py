@@ -1,6 +1,7 @@
 """Worker processes share a burst: nothing handled twice, every order kept.
 
-Two and three processes on SQL; two on JetStream with PostgreSQL for the outbox and the log.
+Two and three processes on SQL; two on JetStream and two on Redis Streams, with PostgreSQL
+for the outbox and the log.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from sqlalchemy import Engine, select
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.redis_link import RedisLayout
+from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.envelope import Envelope
+from tests.support import redis as redis_support
 from tests.support.nats import NATS_URL, throwaway_prefix
 
 from .share_worker import GROUP, handled, log_metadata
@@ -108,6 +112,23 @@ def test_worker_processes_share_a_burst_on_jetstream_without_double_processing(
         ) as backbone:
             run_burst(
                 postgres_engine, backbone, 2, "--nats-url", NATS_URL, "--prefix", prefix
+            )
+    finally:
+        log_metadata.drop_all(postgres_engine)
+
+
+@pytest.mark.services
+def test_worker_processes_share_a_burst_on_redis_without_double_processing(
+    postgres_engine: Engine,
+) -> None:
+    log_metadata.create_all(postgres_engine)
+    try:
+        with redis_support.throwaway_prefix() as prefix, RedisBackbone(
+            postgres_engine, redis_support.REDIS_URL, layout=RedisLayout(prefix=prefix)
+        ) as backbone:
+            run_burst(
+                postgres_engine, backbone, 2, "--redis-url", redis_support.REDIS_URL,
+                "--prefix", prefix,
             )
     finally:
         log_metadata.drop_all(postgres_engine)

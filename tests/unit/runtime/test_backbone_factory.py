@@ -43,3 +43,14 @@ def test_a_project_file_names_its_backbone(tmp_path: Path) -> None:
     runtime = load_project(project_file, env={}).runtime()
 
     assert runtime == RuntimeSettings(backend="jetstream", nats_url="nats://nats:4222", buckets=64)
+
+
+def test_the_environment_selects_redis() -> None:
+    chosen = RuntimeSettings.from_env(
+        {"CAUSEWAY_BACKBONE": "redis", "CAUSEWAY_REDIS_URL": "redis://cache:6379/2"}
+    )
+
+    assert (chosen.backend, chosen.redis_url, chosen.buckets) == (
+        "redis", "redis://cache:6379/2", 32,
+    )
+    assert RuntimeSettings.from_env({}).redis_url == "redis://127.0.0.1:6379/0"

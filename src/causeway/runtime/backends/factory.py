@@ -1,6 +1,6 @@
-"""Which backbone a process runs on: SQL unless the project or environment names JetStream.
+"""Which backbone a process runs on: SQL unless the project or environment names a broker.
 
-Every process sharing a database must make the same choice (and, on JetStream, use the same
+Every process sharing a database must make the same choice (and, on a broker, use the same
 bucket count): envelopes published through one backend are delivered by that backend only.
 """
 
@@ -15,6 +15,9 @@ from sqlalchemy import Engine
 
 from causeway.runtime.backends.jetstream import DEFAULT_URL, JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.redis_link import DEFAULT_URL as REDIS_URL
+from causeway.runtime.backends.redis_link import RedisLayout
+from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 
 
@@ -23,34 +26,42 @@ class RuntimeSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backend: Literal["sql", "jetstream"] = "sql"
+    backend: Literal["sql", "jetstream", "redis"] = "sql"
     nats_url: str = DEFAULT_URL
+    redis_url: str = REDIS_URL
     buckets: int = Field(32, ge=1, le=4096, description="ordered lanes per topic and group")
     prefix: str = Field("causeway", pattern=r"^[A-Za-z0-9_-]+$")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RuntimeSettings:
-        """$CAUSEWAY_BACKBONE (sql or jetstream) and $CAUSEWAY_NATS_URL, for tools without a
-        project file."""
+        """$CAUSEWAY_BACKBONE (sql, jetstream or redis), $CAUSEWAY_NATS_URL and
+        $CAUSEWAY_REDIS_URL, for tools without a project file."""
         env = os.environ if env is None else env
         backend = env.get("CAUSEWAY_BACKBONE", "sql")
         return cls.model_validate(
-            {"backend": backend, "nats_url": env.get("CAUSEWAY_NATS_URL", DEFAULT_URL)}
+            {
+                "backend": backend,
+                "nats_url": env.get("CAUSEWAY_NATS_URL", DEFAULT_URL),
+                "redis_url": env.get("CAUSEWAY_REDIS_URL", REDIS_URL),
+            }
         )
 
 
 def open_backbone(
     engine: Engine, settings: RuntimeSettings | None = None
-) -> SqlBackbone | JetStreamBackbone:
-    """The configured backbone on `engine`; close a JetStream one when done."""
+) -> SqlBackbone | JetStreamBackbone | RedisBackbone:
+    """The configured backbone on `engine`; close a broker one when done."""
     chosen = settings or RuntimeSettings.from_env()
     if chosen.backend == "sql":
         return SqlBackbone(engine)
+    if chosen.backend == "redis":
+        redis_layout = RedisLayout(prefix=chosen.prefix, buckets=chosen.buckets)
+        return RedisBackbone(engine, chosen.redis_url, layout=redis_layout)
     layout = Layout(prefix=chosen.prefix, buckets=chosen.buckets)
     return JetStreamBackbone(engine, chosen.nats_url, layout=layout)
 
 
 def close_backbone(backbone: object) -> None:
     """Release a backbone's connection and threads, if it has any."""
-    if isinstance(backbone, JetStreamBackbone):
+    if isinstance(backbone, JetStreamBackbone | RedisBackbone):
         backbone.close()

@@ -26,7 +26,7 @@ import orjson
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerInfo
-from sqlalchemy import Connection, Engine, delete, func, or_, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from causeway.observe.tracing import stamped
 from causeway.runtime import metrics
@@ -38,7 +38,7 @@ from causeway.runtime.backbone import (
     SettleReport,
     TopicStats,
 )
-from causeway.runtime.backends import sql_admin
+from causeway.runtime.backends import broker_sql, sql_admin
 from causeway.runtime.backends.jetstream_heads import Head, Heads
 from causeway.runtime.backends.jetstream_link import Layout, Link
 from causeway.runtime.backends.jetstream_relay import GROUP_HEADER, SEQ_HEADER, Relay, enqueue
@@ -46,9 +46,8 @@ from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import as_utc, insert_for, write_transaction
 from causeway.runtime.backends.sql_log import append
 from causeway.runtime.envelope import Envelope, utc_now, uuid7
-from causeway.runtime.errors import SubscriptionNotFoundError
 from causeway.runtime.handler import Done, Park, Retry
-from causeway.store.tables.runtime import dead_letter, envelope, relay, release, subscription
+from causeway.store.tables.runtime import release
 
 log = structlog.get_logger("causeway.runtime")
 
@@ -203,7 +202,7 @@ class JetStreamBackbone:
         token = uuid7()
         expires_at = self.clock() + timedelta(seconds=lease_seconds)
         empty = Claim(topic, group, token, expires_at, ())
-        if not self._claimable(topic, group):
+        if not broker_sql.claimable(self.engine, topic, group, self.clock()):
             return empty
         fetched = self.link.call(self._heads(topic, group, max_batch, lease_seconds))
         mine = [head for head in fetched if _target(head.msg) in (None, group)]
@@ -227,20 +226,6 @@ class JetStreamBackbone:
         metrics.DELIVERED.labels(topic, group).inc(len(items))
         offsets = {item.id: held.leases[item.id].seq for item in items}
         return Claim(topic, group, token, expires_at, tuple(items), offsets)
-
-    def _claimable(self, topic: str, group: str) -> bool:
-        with self.engine.connect() as connection:
-            state = connection.execute(
-                select(subscription.c.paused, subscription.c.throttled_until).where(
-                    subscription.c.topic == topic, subscription.c.consumer_group == group
-                )
-            ).first()
-        if state is None:
-            raise SubscriptionNotFoundError(topic, group)
-        throttled = state.throttled_until is not None and as_utc(state.throttled_until) > (
-            self.clock()
-        )
-        return not (state.paused or throttled)
 
     async def _heads(
         self, topic: str, group: str, max_batch: int, lease_seconds: float
@@ -399,10 +384,10 @@ class JetStreamBackbone:
 
     def replay_dead_letter(self, dead_letter_id: int) -> str:
         """Log the (edited) envelope anew and relay it to the tail of its bucket, for its group."""
-        now = self.clock()
         with write_transaction(self.engine) as connection:
-            found, seq, new_id = sql_admin.append_replay(connection, dead_letter_id, now)
-            enqueue(connection, found.topic, [(seq, new_id)], now, target_group=found.group)
+            new_id = broker_sql.enqueue_dead_letter_replay(
+                connection, dead_letter_id, self.clock()
+            )
         self._forward_now()
         return new_id
 
@@ -416,41 +401,14 @@ class JetStreamBackbone:
         the range is delivered again except those parked for the group (their dead letters
         are the way back). Writers are idempotent, so a pending one seen twice is harmless.
         """
-        now = self.clock()
         with write_transaction(self.engine) as connection:
-            if not self._sql_subscribed(connection, topic, group):
-                raise SubscriptionNotFoundError(topic, group)
-            parked = select(dead_letter.c.seq).where(
-                dead_letter.c.consumer_group == group, dead_letter.c.status == "parked"
-            )
-            query = select(envelope.c.seq, envelope.c.id).where(
-                envelope.c.topic == topic,
-                (envelope.c.target_group.is_(None)) | (envelope.c.target_group == group),
-                envelope.c.seq.not_in(parked),
-            )
-            if from_offset is not None:
-                query = query.where(envelope.c.seq >= from_offset)
-            if until_offset is not None:
-                query = query.where(envelope.c.seq <= until_offset)
-            if since is not None:
-                query = query.where(envelope.c.published_at >= since)
-            rows = connection.execute(query.order_by(envelope.c.seq)).all()
-            batch = uuid7()
-            enqueue(
-                connection, topic, [(row.seq, f"{row.id}/{batch}") for row in rows], now,
-                target_group=group,
+            count = broker_sql.enqueue_range(
+                connection, topic, group, self.clock(), from_offset=from_offset, since=since,
+                until_offset=until_offset,
             )
         self._forward_now()
-        log.info("replay", topic=topic, group=group, from_offset=from_offset, count=len(rows))
-        return len(rows)
-
-    @staticmethod
-    def _sql_subscribed(connection: Connection, topic: str, group: str) -> bool:
-        return connection.execute(
-            select(subscription.c.topic).where(
-                subscription.c.topic == topic, subscription.c.consumer_group == group
-            )
-        ).first() is not None
+        log.info("replay", topic=topic, group=group, from_offset=from_offset, count=count)
+        return count
 
     def stats(self, topic: str | None = None) -> list[TopicStats]:
         """Ready (unrelayed + undelivered), in flight (incl. waiting retries), parked, lag.
@@ -463,12 +421,9 @@ class JetStreamBackbone:
         """
         now = self.clock()
         with self.engine.connect() as connection:
-            subs = select(subscription).order_by(subscription.c.topic)
-            if topic is not None:
-                subs = subs.where(subscription.c.topic == topic)
-            found = connection.execute(subs).all()
+            found = broker_sql.subscriptions(connection, topic)
             counts = {
-                (sub.topic, sub.consumer_group): _sql_counts(connection, sub)
+                (sub.topic, sub.consumer_group): broker_sql.group_counts(connection, sub)
                 for sub in found
             }
         result = []
@@ -480,7 +435,7 @@ class JetStreamBackbone:
                 )
             )
             logged, parked, unrelayed, oldest_unrelayed = counts[(sub.topic, sub.consumer_group)]
-            oldest = [as_utc(oldest_unrelayed)] if oldest_unrelayed is not None else []
+            oldest = [oldest_unrelayed] if oldest_unrelayed is not None else []
             oldest += self.link.call(self._oldest_pending(sub.topic, list(infos.values())))
             lag = (now - min(oldest)).total_seconds() if oldest else 0.0
             ready = sum(i.num_pending or 0 for i in infos.values()) + unrelayed
@@ -532,33 +487,6 @@ class JetStreamBackbone:
 _COUNTER: dict[type, str] = {
     Done: "acked", Retry: "retried", Park: "parked", Release: "released"
 }
-
-
-def _sql_counts(connection: Connection, sub: Any) -> tuple[int, int, int, datetime | None]:
-    """(envelopes logged for the group since it subscribed, its dead letters, unrelayed
-    rows for it, the oldest unrelayed row's time) from SQL."""
-    for_group = or_(
-        envelope.c.target_group.is_(None), envelope.c.target_group == sub.consumer_group
-    )
-    logged = connection.execute(
-        select(func.count()).where(
-            envelope.c.topic == sub.topic,
-            envelope.c.published_at >= sub.created_at,
-            for_group,
-        )
-    ).scalar_one()
-    parked = connection.execute(
-        select(func.count()).where(
-            dead_letter.c.topic == sub.topic, dead_letter.c.consumer_group == sub.consumer_group
-        )
-    ).scalar_one()
-    unrelayed, oldest = connection.execute(
-        select(func.count(), func.min(relay.c.created_at)).where(
-            relay.c.topic == sub.topic,
-            or_(relay.c.target_group.is_(None), relay.c.target_group == sub.consumer_group),
-        )
-    ).one()
-    return int(logged), int(parked), int(unrelayed), oldest
 
 
 def _delivered(info: ConsumerInfo) -> int:
