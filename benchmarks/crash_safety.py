@@ -186,13 +186,17 @@ def change_documents(running: RunningSandboxes) -> list[dict[str, Any]]:
             after = rows[-1]["seq"]
 
 
-def order_violations(documents: list[dict[str, Any]]) -> tuple[int, list[str]]:
-    """Partners whose name went back to an older sequence number; (versions checked, examples)."""
+def order_violations(
+    documents: list[dict[str, Any]], pattern: re.Pattern[str] = SEQUENCE
+) -> tuple[int, list[str]]:
+    """Partners whose name went back to an older sequence number; (versions checked, examples).
+
+    `pattern` reads (account number, sequence number) from a name."""
     highest: dict[str, tuple[int, int]] = {}  # partner -> (account number, sequence)
     checked = 0
     examples = []
     for document in documents:
-        match = SEQUENCE.match(str(document["body"].get("OrganizationBPName1") or ""))
+        match = pattern.match(str(document["body"].get("OrganizationBPName1") or ""))
         if match is None:
             continue
         checked += 1

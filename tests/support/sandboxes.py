@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -82,6 +83,16 @@ class Sandboxes:
             verify=verify,
         )
         response.raise_for_status()
+
+    def admin_get(self, system: str, path: str) -> dict[str, Any]:
+        """GET from a sandbox's admin API (e.g. the fault state), answering its JSON."""
+        url, token, verify = self._admin(system)
+        response = httpx.get(
+            f"{url}/__admin{path}", headers={"Authorization": f"Bearer {token}"}, verify=verify
+        )
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     def admin_post(self, system: str, path: str, body: dict[str, object]) -> dict[str, object]:
         """POST to a sandbox's admin API (e.g. the CRM's merge), answering its JSON."""

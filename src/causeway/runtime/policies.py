@@ -132,6 +132,10 @@ class CircuitBreaker:
             return min(1.0, self.cooldown)  # someone else is probing: look again soon
         return max(0.0, self.cooldown - (self._clock() - self._opened_at))
 
+    def allow_now(self) -> bool:
+        """Whether a call could go now, without claiming the probe (closed or half-open)."""
+        return self.state is not CircuitState.OPEN
+
     def allow(self) -> bool:
         """Whether to call the target now; in half-open state only the first caller probes."""
         state = self.state

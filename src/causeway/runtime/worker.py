@@ -167,7 +167,16 @@ class Worker:
         settlements: dict[str, Settlement] = {}
         halt: Halt | None = None
         throttle = 0.0
+        self._feed_breaker(outcomes)
+        # A whole batch failing transiently means the target is down, not these records:
+        # once the breaker holds the flow, they go back untouched (no attempt spent, no
+        # backoff of their own), so a long outage parks nothing and the backlog flows again
+        # as soon as a probe gets through.
+        held = len(claim) > 1 and _target_down(outcomes) and not self.guard.breaker.allow_now()
         for item, outcome in zip(claim.envelopes, outcomes, strict=True):
+            if held and isinstance(outcome, Retry):
+                settlements[item.id] = Release()
+                continue
             decision = policy.decide(outcome, item.attempt, self._rng)
             if isinstance(decision, Halt):
                 halt = decision
@@ -178,7 +187,15 @@ class Worker:
             settlements[item.id] = decision
             self._log_decision(claim, item, decision)
         await asyncio.to_thread(self.backbone.settle, claim, settlements)
-        self._feed_breaker(outcomes)
+        if held:
+            log.warning(
+                "target down: batch handed back until the breaker lets a probe through",
+                topic=claim.topic,
+                group=claim.group,
+                target=self.settings.target,
+                envelopes=len(claim),
+                retry_in=round(self.guard.breaker.retry_in(), 1),
+            )
         if halt is not None:
             await asyncio.to_thread(
                 self.backbone.pause, claim.topic, claim.group, halt.reason
@@ -198,10 +215,7 @@ class Worker:
 
     def _feed_breaker(self, outcomes: Iterable[Outcome]) -> None:
         """A batch that got nothing through because the target failed counts as one failure."""
-        listed = list(outcomes)
-        transient = (ErrorClass.RETRYABLE, ErrorClass.THROTTLED)
-        failed = [o for o in listed if isinstance(o, Retry) and o.error_class in transient]
-        if failed and not any(isinstance(o, Done) for o in listed):
+        if _target_down(outcomes):
             self.guard.breaker.record_failure()
         else:
             self.guard.breaker.record_success()
@@ -216,6 +230,14 @@ class Worker:
                 error_class=str(decision.error_class),
                 **item.loggable(),
             )
+
+
+def _target_down(outcomes: Iterable[Outcome]) -> bool:
+    """True when some envelope failed transiently and none got through."""
+    listed = list(outcomes)
+    transient = (ErrorClass.RETRYABLE, ErrorClass.THROTTLED)
+    failed = [o for o in listed if isinstance(o, Retry) and o.error_class in transient]
+    return bool(failed) and not any(isinstance(o, Done) for o in listed)
 
 
 async def run_until_signalled(workers: Sequence[Worker], *, grace: float = 30.0) -> None:

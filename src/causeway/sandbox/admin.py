@@ -39,6 +39,11 @@ class FaultState(BaseModel):
 
     plan: FaultPlan
     injected: dict[str, int]
+    peak_per_second: int = Field(
+        0,
+        description="the most calls admitted in one second over the last hour (calls the "
+        "rate limit counts, when one is in force)",
+    )
 
 
 def admin_router(injector: FaultInjector, reset: Callable[[], None], admin_token: str) -> APIRouter:
@@ -47,7 +52,11 @@ def admin_router(injector: FaultInjector, reset: Callable[[], None], admin_token
     guarded = APIRouter(dependencies=[Depends(require_admin(admin_token))])
 
     def state() -> FaultState:
-        return FaultState(plan=injector.plan, injected=dict(injector.counters))
+        return FaultState(
+            plan=injector.plan,
+            injected=dict(injector.counters),
+            peak_per_second=injector.peak_admitted(),
+        )
 
     @router.get("/health")
     def health() -> dict[str, str]:
@@ -83,6 +92,7 @@ def admin_router(injector: FaultInjector, reset: Callable[[], None], admin_token
     def reset_state() -> dict[str, str]:
         reset()
         injector.counters.clear()
+        injector.admitted.clear()
         return {"status": "reset"}
 
     router.include_router(guarded)

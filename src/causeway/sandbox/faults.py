@@ -10,7 +10,8 @@ import asyncio
 import math
 import random
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,6 +24,8 @@ ErrorRenderer = Callable[[int, str, str], Response]
 """Renders (status, error code, message) in the system's own error dialect."""
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "MERGE", "DELETE"})
+_ADMITTED_KEPT = 3_600
+"""Seconds of admitted-call counts kept, to report the peak rate of the last hour."""
 _ERROR_CODES = {
     429: "REQUEST_LIMIT_EXCEEDED",
     500: "UNKNOWN_EXCEPTION",
@@ -82,6 +85,19 @@ class OutageWindow(BaseModel):
         return self.start <= moment < self.end
 
 
+class RateLimitSpec(BaseModel):
+    """A spike arrest in front of the API, as an API gateway enforces it: at most
+    `requests_per_second` on average with bursts up to `burst`; beyond that, 429."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requests_per_second: float = Field(gt=0, le=100_000)
+    burst: int = Field(1, ge=1, le=100_000)
+    writes_only: bool = False
+    """Count only writes (POST, PUT, PATCH, MERGE, DELETE), as a gateway guarding a back
+    end's posting capacity does."""
+
+
 class FaultPlan(BaseModel):
     """Everything that can go wrong, with how often."""
 
@@ -94,6 +110,7 @@ class FaultPlan(BaseModel):
     ambiguous_write_rate: float = Field(0.0, ge=0, le=1)
     ambiguous_delay_s: float = Field(30.0, ge=0)
     duplicate_event_rate: float = Field(0.0, ge=0, le=1)
+    rate_limit: RateLimitSpec | None = None
     seed: int | None = None
 
     @field_validator("error_rates")
@@ -117,6 +134,11 @@ class FaultInjector:
         self._plan = plan or FaultPlan()
         self._rng = random.Random(self._plan.seed)
         self.counters: Counter[str] = Counter()
+        limit = self._plan.rate_limit
+        self._tokens = float(limit.burst) if limit else 0.0
+        self._stamp = time.monotonic()
+        self.admitted: deque[tuple[int, int]] = deque(maxlen=_ADMITTED_KEPT)
+        """(second since the epoch, requests admitted in it) for the most recent seconds."""
 
     @property
     def plan(self) -> FaultPlan:
@@ -128,6 +150,8 @@ class FaultInjector:
         with self._lock:
             self._plan = plan
             self._rng = random.Random(plan.seed)
+            self._tokens = float(plan.rate_limit.burst) if plan.rate_limit else 0.0
+            self._stamp = time.monotonic()
 
     def patch(self, changes: dict[str, Any]) -> FaultPlan:
         """Change some settings of the plan in force, validating the result."""
@@ -149,6 +173,34 @@ class FaultInjector:
         with self._lock:
             self._plan = self._plan.model_copy(update={"outages": [*self._plan.outages, window]})
         return window
+
+    def over_limit(self, method: str) -> float | None:
+        """Seconds until the call would be admitted if it exceeds the rate limit, else None
+        (and the call is counted as admitted)."""
+        limit = self._plan.rate_limit
+        counted = limit is not None and (not limit.writes_only or method in _WRITE_METHODS)
+        with self._lock:
+            if limit is not None and counted:
+                now = time.monotonic()
+                rate = limit.requests_per_second
+                self._tokens = min(limit.burst, self._tokens + (now - self._stamp) * rate)
+                self._stamp = now
+                if self._tokens < 1.0:
+                    return (1.0 - self._tokens) / rate
+                self._tokens -= 1.0
+            if counted or limit is None:
+                second = int(time.time())
+                if self.admitted and self.admitted[-1][0] == second:
+                    self.admitted[-1] = (second, self.admitted[-1][1] + 1)
+                else:
+                    self.admitted.append((second, 1))
+        return None
+
+    def peak_admitted(self, since: float = 0.0) -> int:
+        """The most calls admitted in one wall-clock second since `since` (epoch seconds);
+        counted calls only when a rate limit is in force."""
+        with self._lock:
+            return max((n for second, n in self.admitted if second >= since), default=0)
 
     def _chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -220,6 +272,12 @@ class FaultMiddleware:
             injector.counters["outage"] += 1
             await self._fail(outage, "The service is down for maintenance.", scope, receive, send)
             return
+        wait = injector.over_limit(str(scope["method"]).upper())
+        if wait is not None:
+            injector.counters["rate_limited"] += 1
+            retry_after = max(1, math.ceil(wait))
+            await self._fail(429, "Rate limit exceeded.", scope, receive, send, retry_after)
+            return
         delay = injector.latency_s()
         if delay > 0:
             injector.counters["latency"] += 1
@@ -236,12 +294,19 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
     async def _fail(
-        self, status: int, message: str, scope: Scope, receive: Receive, send: Send
+        self,
+        status: int,
+        message: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        retry_after: int | None = None,
     ) -> None:
         response = self.render(status, _ERROR_CODES.get(status, f"HTTP_{status}"), message)
         response.status_code = status
         if status in (429, 503):
-            response.headers["Retry-After"] = str(self.injector.plan.retry_after_s)
+            seconds = self.injector.plan.retry_after_s if retry_after is None else retry_after
+            response.headers["Retry-After"] = str(seconds)
         await response(scope, receive, send)
 
     async def _commit_then_time_out(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -11,10 +11,10 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from causeway.canonical.errors import CanonicalError
-from causeway.connectors.contract import Connector
+from causeway.connectors.contract import Connector, WriteResult
 from causeway.connectors.errors import ErrorClass
 from causeway.mapping.errors import MappingError, UnresolvedLookupError
 from causeway.observe.tracing import continuing
@@ -32,48 +32,60 @@ LOOKUP_RETRY_DELAY_S = 5.0
 
 
 class ChangeHandler:
-    """Applies changes to golden records and publishes the writes they call for, atomically."""
+    """Applies changes to golden records and publishes the writes they call for, atomically.
+
+    A batch shares one transaction (one commit, one thread hop); each change runs in a
+    savepoint of its own, so a bad record is rolled back and parked alone while the rest of
+    the batch commits.
+    """
 
     def __init__(self, database: Engine, engine: SyncEngine, backbone: Backbone) -> None:
         self.database = database
         self.engine = engine
         self.backbone = backbone
 
-    def _apply(self, envelope: Envelope) -> None:
+    def _apply(self, connection: Connection, envelope: Envelope) -> None:
         record = record_of(envelope)
+        outcome = self.engine.apply_change(connection, record)
+        by_system: dict[str, list[Envelope]] = defaultdict(list)
+        for command in outcome.commands:
+            by_system[command.system].append(command_envelope(command, envelope))
+        for system, envelopes in by_system.items():
+            # Outbox: the commands exist only if the golden record's update commits.
+            self.backbone.publish(commands_topic(system), envelopes, connection=connection)
+
+    def _apply_batch(self, batch: Sequence[Envelope]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         with write_transaction(self.database) as connection:
-            outcome = self.engine.apply_change(connection, record)
-            by_system: dict[str, list[Envelope]] = defaultdict(list)
-            for command in outcome.commands:
-                by_system[command.system].append(command_envelope(command, envelope))
-            for system, envelopes in by_system.items():
-                # Outbox: the commands exist only if the golden record's update commits.
-                self.backbone.publish(commands_topic(system), envelopes, connection=connection)
+            for envelope in batch:
+                savepoint = connection.begin_nested()
+                try:
+                    with continuing(envelope.headers):
+                        # Its log lines and spans belong to this change's trace.
+                        self._apply(connection, envelope)
+                except Exception as error:
+                    savepoint.rollback()
+                    outcomes.append(change_outcome(envelope, error))
+                else:
+                    savepoint.commit()
+                    outcomes.append(Done())
+        return outcomes
 
     async def __call__(self, batch: Sequence[Envelope]) -> Sequence[Outcome]:
-        outcomes: list[Outcome] = []
-        for envelope in batch:
-            try:
-                with continuing(envelope.headers):
-                    # Its log lines and spans belong to this change's trace.
-                    await asyncio.to_thread(self._apply, envelope)
-            except UnresolvedLookupError as waiting:
-                outcomes.append(
-                    Retry(ErrorClass.RETRYABLE, waiting.describe(), LOOKUP_RETRY_DELAY_S)
-                )
-            except MappingError as invalid:
-                outcomes.append(Park(invalid.describe(), invalid.field, envelope.key))
-            except CanonicalError as invalid:
-                outcomes.append(Park(str(invalid), None, envelope.key))
-            except MatchReviewPendingError as pending:
-                outcomes.append(Park(str(pending), None, envelope.key, ErrorClass.CONFLICT))
-            except XrefConflictError as conflict:
-                outcomes.append(Park(str(conflict), None, envelope.key, ErrorClass.CONFLICT))
-            except Exception as error:
-                outcomes.append(outcome_for_error(error))
-            else:
-                outcomes.append(Done())
-        return outcomes
+        return await asyncio.to_thread(self._apply_batch, batch)
+
+
+def change_outcome(envelope: Envelope, error: Exception) -> Outcome:
+    """What a change that raised calls for: wait, park with record and field, or retry."""
+    if isinstance(error, UnresolvedLookupError):
+        return Retry(ErrorClass.RETRYABLE, error.describe(), LOOKUP_RETRY_DELAY_S)
+    if isinstance(error, MappingError):
+        return Park(error.describe(), error.field, envelope.key)
+    if isinstance(error, CanonicalError):
+        return Park(str(error), None, envelope.key)
+    if isinstance(error, MatchReviewPendingError | XrefConflictError):
+        return Park(str(error), None, envelope.key, ErrorClass.CONFLICT)
+    return outcome_for_error(error)
 
 
 class CommandHandler:
@@ -87,21 +99,27 @@ class CommandHandler:
     async def __call__(self, batch: Sequence[Envelope]) -> Sequence[Outcome]:
         commands = [command_of(envelope) for envelope in batch]
         results = await self.connector.write([command.request for command in commands])
-        outcomes: list[Outcome] = []
-        for command, result in zip(commands, results, strict=True):
-            if result.error is not None:
-                outcomes.append(outcome_for_error(result.error))
-                continue
-            try:
-                await asyncio.to_thread(self._record, command, result.system_id)
-            except XrefConflictError as conflict:
-                outcomes.append(
-                    Park(str(conflict), None, command.canonical_id, ErrorClass.CONFLICT)
-                )
-            else:
-                outcomes.append(Done())
-        return outcomes
+        return await asyncio.to_thread(self._record, commands, results)
 
-    def _record(self, command: Command, system_id: str | None) -> None:
-        with self.database.begin() as connection:
-            self.engine.record_written(connection, command, system_id)
+    def _record(
+        self, commands: Sequence[Command], results: Sequence[WriteResult]
+    ) -> list[Outcome]:
+        """Bookkeeping of a batch's successful writes in one transaction, a savepoint each."""
+        outcomes: list[Outcome] = []
+        with write_transaction(self.database) as connection:
+            for command, result in zip(commands, results, strict=True):
+                if result.error is not None:
+                    outcomes.append(outcome_for_error(result.error))
+                    continue
+                savepoint = connection.begin_nested()
+                try:
+                    self.engine.record_written(connection, command, result.system_id)
+                except XrefConflictError as conflict:
+                    savepoint.rollback()
+                    outcomes.append(
+                        Park(str(conflict), None, command.canonical_id, ErrorClass.CONFLICT)
+                    )
+                else:
+                    savepoint.commit()
+                    outcomes.append(Done())
+        return outcomes

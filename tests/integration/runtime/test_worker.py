@@ -168,6 +168,52 @@ def test_retries_stop_at_the_limit_and_park_with_the_last_error(
     assert "ERP did not answer" in (letter.last_error or "")
 
 
+def test_an_outage_longer_than_the_retry_budget_parks_nothing_and_drains_on_recovery(
+    live_backbone: SqlBackbone,
+) -> None:
+    down = {"calls": 0}
+    handled: list[tuple[str, int, int]] = []
+
+    async def erp(batch: Sequence[Envelope]) -> Sequence[Outcome]:
+        # Down for many more batches than any record's retry budget (FAST: 4 attempts).
+        if down["calls"] < 40:
+            down["calls"] += 1
+            raise RetryableError("503 Service Unavailable", system="erp")
+        handled.extend((item.key, item.payload["n"], item.attempt) for item in batch)
+        return [Done() for _ in batch]
+
+    live_backbone.subscribe("t", "erp-writer")
+    live_backbone.publish("t", [change(key, n) for n in range(3) for key in "ABCDE"])
+    guards = TargetGuards(breaker_threshold=2, breaker_cooldown=0.02)
+    worker = Worker(live_backbone, erp, settings_for("t"), guards=guards)
+    asyncio.run(run_until(live_backbone, [worker], "t", 15))
+
+    assert down["calls"] == 40
+    assert live_backbone.dead_letters(topic="t") == []
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for key, n, attempt in handled:
+        by_key[key].append(n)
+        # Batches handed back while the breaker held the flow spent no attempt.
+        assert attempt <= FAST.max_attempts
+    assert by_key == {key: [0, 1, 2] for key in "ABCDE"}
+
+
+def test_a_single_record_failing_alone_still_spends_its_attempts(
+    live_backbone: SqlBackbone,
+) -> None:
+    async def broken(batch: Sequence[Envelope]) -> Sequence[Outcome]:
+        raise RetryableError("500 Internal Server Error", system="erp")
+
+    live_backbone.subscribe("t", "erp-writer")
+    live_backbone.publish("t", [change("A", 1)])
+    guards = TargetGuards(breaker_threshold=1, breaker_cooldown=0.01)
+    worker = Worker(live_backbone, broken, settings_for("t"), guards=guards)
+    asyncio.run(run_until(live_backbone, [worker], "t", 1))
+
+    [letter] = live_backbone.dead_letters(topic="t")
+    assert letter.attempts == FAST.max_attempts
+
+
 def test_an_invalid_record_is_parked_at_once_with_record_and_field(
     live_backbone: SqlBackbone,
 ) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from causeway.sandbox.faults import (
     FaultPlan,
     LatencySpec,
     OutageWindow,
+    RateLimitSpec,
     install_faults,
 )
 
@@ -154,3 +156,30 @@ def test_patch_keeps_the_rest_of_the_plan() -> None:
     assert plan.error_rates == {503: 0.1}
     injector.clear()
     assert injector.plan == FaultPlan()
+
+
+def test_rate_limit_admits_the_burst_then_answers_429_with_when_to_come_back() -> None:
+    limit = RateLimitSpec(requests_per_second=0.5, burst=3, writes_only=True)
+    injector = FaultInjector(FaultPlan(rate_limit=limit))
+    app, written = make_app(injector)
+    with TestClient(app) as client:
+        answers = [client.post("/data").status_code for _ in range(5)]
+        reads = [client.get("/data").status_code for _ in range(5)]
+        refused = client.post("/data")
+    assert answers == [200, 200, 200, 429, 429]
+    assert reads == [200] * 5  # writes only: reads pass
+    assert written == ["row"] * 3  # a refused write never reaches the system
+    assert refused.headers["Retry-After"] == "2"  # one token at 0.5/s
+    assert injector.counters["rate_limited"] == 3
+    assert injector.peak_admitted() == 3
+
+
+def test_rate_limit_refills_at_its_rate() -> None:
+    injector = FaultInjector(FaultPlan(rate_limit=RateLimitSpec(requests_per_second=50)))
+    admitted = 0
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:
+        if injector.over_limit("PATCH") is None:
+            admitted += 1
+    # Half a second at 50/s with a burst of one: about 25 calls, never many more.
+    assert 20 <= admitted <= 27

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, Field, SecretStr
 
 from causeway.connectors.errors import FatalError
@@ -35,6 +36,16 @@ class S4Settings(BaseModel):
     timeout_s: float = 30.0
     ca_bundle: Path | None = None
     page_size: int = Field(1000, ge=1, le=5000, description="$top per request")
+    calls_per_second: float | None = Field(
+        None,
+        gt=0,
+        description="pace every call (reads, token fetches and writes) to stay under the "
+        "system's own limit, such as an API gateway's spike arrest; None sends at once",
+    )
+    burst: int = Field(1, ge=1, description="calls that may go out back to back under the pace")
+    concurrency: int = Field(
+        4, ge=1, le=64, description="writes of different records in flight at once"
+    )
 
 
 class S4Client:
@@ -55,6 +66,13 @@ class S4Client:
         self._csrf: dict[str, str] = {}
         self.clock = ServerClock()
         self._csrf_lock = asyncio.Lock()
+        # Leaky bucket: `burst` calls per `burst / rate` seconds is `rate` calls per second
+        # with at most `burst` back to back.
+        self._pace = (
+            AsyncLimiter(settings.burst, settings.burst / settings.calls_per_second)
+            if settings.calls_per_second
+            else None
+        )
 
     def __repr__(self) -> str:
         return f"S4Client(base_url={self.settings.base_url!r}, user={self.settings.username!r})"
@@ -89,6 +107,8 @@ class S4Client:
         record_id: str | None = None,
     ) -> httpx.Response:
         try:
+            if self._pace is not None:
+                await self._pace.acquire()
             response = await self._http.request(
                 method, url, headers=headers, json=json, params=params
             )

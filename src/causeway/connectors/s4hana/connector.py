@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -151,14 +152,28 @@ class S4Connector:
         return records
 
     async def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        """Apply each write; a create is preceded by a lookup of its reference."""
-        results = []
-        for request in requests:
-            try:
-                results.append(await self._write_one(request))
-            except ConnectorError as error:
-                results.append(WriteResult(request, error=error))
-        return results
+        """Apply each write; a create is preceded by a lookup of its reference.
+
+        S/4HANA has no collection write, so each record is its own call: writes of different
+        records run side by side (`concurrency` at once), those of one record in order.
+        """
+        results: dict[int, WriteResult] = {}
+        by_record: dict[str, list[int]] = {}
+        for index, request in enumerate(requests):
+            by_record.setdefault(request.key.describe(), []).append(index)
+        lanes = asyncio.Semaphore(self.client.settings.concurrency)
+
+        async def write_in_order(indexes: list[int]) -> None:
+            async with lanes:
+                for index in indexes:
+                    request = requests[index]
+                    try:
+                        results[index] = await self._write_one(request)
+                    except ConnectorError as error:
+                        results[index] = WriteResult(request, error=error)
+
+        await asyncio.gather(*(write_in_order(indexes) for indexes in by_record.values()))
+        return [results[index] for index in range(len(requests))]
 
     async def _write_one(self, request: WriteRequest) -> WriteResult:
         spec = spec_for(request.object_name)
@@ -212,12 +227,26 @@ class S4Connector:
         return WriteResult(request, system_id=system_id)
 
     async def _update(self, spec: EntitySpec, system_id: str, request: WriteRequest) -> None:
-        """PATCH the entity and each nested entity the payload changes, by its own URI."""
+        """PATCH the entity and each nested entity the payload changes, by its own URI.
+
+        A payload of the entity's own properties is one PATCH (the sync writes only what
+        differs); nested entities need their URIs, so those are read first.
+        """
+        if not request.fields:
+            return  # e.g. a contact whose change lies wholly in its relationship
         path = _entity_path(spec, system_id)
-        params = {}
         expand = expand_paths(request.fields)
-        if expand:
-            params["$expand"] = ",".join(expand)
+        if not expand:
+            await self.client.request(
+                "PATCH",
+                spec.service,
+                path,
+                json=dict(request.fields),
+                object_name=spec.name,
+                record_id=system_id,
+            )
+            return
+        params = {"$expand": ",".join(expand)}
         current = await self.client.request(
             "GET",
             spec.service,

@@ -191,3 +191,27 @@ async def test_full_read_follows_next_links_to_the_end() -> None:
             assert all("to_BusinessPartnerAddress" in r.fields for r in page.records)
         finally:
             await connector.aclose()
+
+
+async def test_paced_calls_stay_under_the_gateways_spike_arrest(sandbox: Sandboxes) -> None:
+    limit = {"requests_per_second": 20, "burst": 3}
+    sandbox.set_faults("erp", FaultPlan.model_validate({"rate_limit": limit}))
+    unpaced, paced = sandbox.s4(), sandbox.s4(calls_per_second=18, burst=2)
+    try:
+        # Without pacing a batch of creates (a lookup and a POST each) runs into the limit.
+        names = [partner(reference(), f"Pace {n} GmbH") for n in range(8)]
+        results = await unpaced.write(names)
+        assert any(
+            r.error is not None and r.error.error_class is ErrorClass.THROTTLED for r in results
+        )
+        sandbox.set_faults("erp", FaultPlan.model_validate({"rate_limit": limit}))
+        refused = sandbox.admin_get("erp", "/faults")["injected"]["rate_limited"]
+        results = await paced.write([partner(reference(), f"Paced {n} GmbH") for n in range(8)])
+        assert all(r.ok for r in results), [r.error for r in results if r.error]
+        state = sandbox.admin_get("erp", "/faults")
+        assert state["injected"]["rate_limited"] == refused  # none refused since
+        assert state["peak_per_second"] <= 20
+    finally:
+        sandbox.set_faults("erp", FaultPlan())
+        await unpaced.aclose()
+        await paced.aclose()

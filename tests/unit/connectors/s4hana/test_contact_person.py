@@ -132,7 +132,7 @@ def test_a_contact_without_company_is_refused_before_any_write() -> None:
     [result] = asyncio.run(connector(handler).write([request]))
     assert isinstance(result.error, InvalidRecordError)
     assert result.error.field == "Contact.BusinessPartnerCompany"
-    assert set(methods) == {"GET"}
+    assert set(methods) <= {"GET"}  # nothing written
 
 
 def test_a_refused_relationship_names_the_record_and_the_payload_field() -> None:
