@@ -26,6 +26,9 @@ class Retry:
     error_class: ErrorClass
     reason: str
     delay: float = 0.0
+    blames_target: bool = True
+    """False when the record waits for something of ours (a lookup not yet resolvable):
+    such a retry says nothing about the target's health and never feeds its breaker."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,7 @@ class Worker:
         # as soon as a probe gets through.
         held = len(claim) > 1 and _target_down(outcomes) and not self.guard.breaker.allow_now()
         for item, outcome in zip(claim.envelopes, outcomes, strict=True):
-            if held and isinstance(outcome, Retry):
+            if held and isinstance(outcome, Retry) and outcome.blames_target:
                 settlements[item.id] = Release()
                 continue
             decision = policy.decide(outcome, item.attempt, self._rng)
@@ -233,10 +233,14 @@ class Worker:
 
 
 def _target_down(outcomes: Iterable[Outcome]) -> bool:
-    """True when some envelope failed transiently and none got through."""
+    """True when some envelope failed transiently because of the target and none got through."""
     listed = list(outcomes)
     transient = (ErrorClass.RETRYABLE, ErrorClass.THROTTLED)
-    failed = [o for o in listed if isinstance(o, Retry) and o.error_class in transient]
+    failed = [
+        o
+        for o in listed
+        if isinstance(o, Retry) and o.error_class in transient and o.blames_target
+    ]
     return bool(failed) and not any(isinstance(o, Done) for o in listed)
 
 

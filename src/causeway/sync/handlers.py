@@ -78,7 +78,9 @@ class ChangeHandler:
 def change_outcome(envelope: Envelope, error: Exception) -> Outcome:
     """What a change that raised calls for: wait, park with record and field, or retry."""
     if isinstance(error, UnresolvedLookupError):
-        return Retry(ErrorClass.RETRYABLE, error.describe(), LOOKUP_RETRY_DELAY_S)
+        return Retry(
+            ErrorClass.RETRYABLE, error.describe(), LOOKUP_RETRY_DELAY_S, blames_target=False
+        )
     if isinstance(error, MappingError):
         return Park(error.describe(), error.field, envelope.key)
     if isinstance(error, CanonicalError):

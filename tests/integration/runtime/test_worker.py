@@ -214,6 +214,26 @@ def test_a_single_record_failing_alone_still_spends_its_attempts(
     assert letter.attempts == FAST.max_attempts
 
 
+def test_records_waiting_for_a_lookup_spend_attempts_and_leave_the_breaker_closed(
+    live_backbone: SqlBackbone,
+) -> None:
+    async def waiting(batch: Sequence[Envelope]) -> Sequence[Outcome]:
+        # Nothing wrong with the target: these records wait for something of ours.
+        return [Retry(ErrorClass.RETRYABLE, "account not linked yet", blames_target=False)] * len(
+            batch
+        )
+
+    live_backbone.subscribe("t", "erp-writer")
+    live_backbone.publish("t", [change(key, 1) for key in "ABC"])
+    guards = TargetGuards(breaker_threshold=1, breaker_cooldown=60.0)
+    worker = Worker(live_backbone, waiting, settings_for("t"), guards=guards)
+    asyncio.run(run_until(live_backbone, [worker], "t", 3))
+
+    letters = live_backbone.dead_letters(topic="t")
+    assert sorted(letter.attempts for letter in letters) == [FAST.max_attempts] * 3
+    assert worker.guard.breaker.allow_now()
+
+
 def test_an_invalid_record_is_parked_at_once_with_record_and_field(
     live_backbone: SqlBackbone,
 ) -> None:
