@@ -65,7 +65,7 @@ def subscribed(engine: Engine) -> dict[str, set[str]]:
     with engine.connect() as connection:
         for topic, group in connection.execute(
             select(subscription.c.topic, subscription.c.consumer_group)
-        ).tuples():
+        ):
             found[topic].add(group)
     return found
 

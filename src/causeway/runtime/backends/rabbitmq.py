@@ -568,7 +568,7 @@ def _counts(
             select(delivery.c.status, func.count())
             .where(*mine, delivery.c.status.in_(_SETTLED))
             .group_by(delivery.c.status)
-        ).tuples()
+        )
     }
     scheduled = connection.execute(
         select(func.count()).where(
