@@ -584,13 +584,12 @@ def _counts(
                 envelope.c.published_at >= sub.created_at,
                 (envelope.c.target_group.is_(None))
                 | (envelope.c.target_group == sub.consumer_group),
-                ~select(delivery.c.seq)
-                .where(
-                    delivery.c.consumer_group == sub.consumer_group,
-                    delivery.c.seq == envelope.c.seq,
-                    delivery.c.status.in_(_SETTLED),
-                )
-                .exists(),
+                envelope.c.seq.not_in(
+                    select(delivery.c.seq).where(
+                        delivery.c.consumer_group == sub.consumer_group,
+                        delivery.c.status.in_(_SETTLED),
+                    )
+                ),
             )
         ).scalar()
     done = int(rows.get("done", 0))

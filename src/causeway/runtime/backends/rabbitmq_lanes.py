@@ -186,6 +186,7 @@ class Lanes:
     async def settle(self, token: str, plan: Sequence[Settle]) -> list[bool]:
         """Apply each settlement the token still holds; False where the lease passed."""
         applied = []
+        acks = []
         loop = asyncio.get_running_loop()
         for bucket, action, delay in plan:
             hold = self.held.get(bucket)
@@ -195,7 +196,7 @@ class Lanes:
             hold.expiry.cancel()
             del self.held[bucket]
             if action == "ack":
-                await self._finish(bucket, hold.message)
+                acks.append(self._finish(bucket, hold.message))
             elif action == "retry":
                 self.waiting[bucket] = loop.call_later(
                     max(delay, 0.0), self._due, bucket, hold.message, hold.again + 1
@@ -203,6 +204,7 @@ class Lanes:
             else:
                 self._ready(bucket, hold.message, hold.again)
             applied.append(True)
+        await asyncio.gather(*acks)  # one write each, sent together
         return applied
 
     async def _finish(self, bucket: int, message: AbstractIncomingMessage) -> None:

@@ -102,6 +102,7 @@ class Link:
         self._thread.start()
         self._connection: AbstractConnection | None = None
         self._publisher: AbstractChannel | None = None
+        self._inspector: AbstractChannel | None = None  # passive declares for stats
         self._exchanges: set[str] = set()
         self._lock = asyncio.Lock()
         try:
@@ -181,16 +182,14 @@ class Link:
 
     async def ready_counts(self, topic: str, group: str) -> list[int]:
         """Messages waiting in each of the group's queues (not those delivered, unacked)."""
-        channel = await self.channel()
-        try:
-            counts = []
-            for name in self.layout.queues(topic, group):
-                queue = await channel.declare_queue(name, passive=True)
-                result = queue.declaration_result
-                counts.append(int(result.message_count or 0))
-            return counts
-        finally:
-            await channel.close()
+        connection = await self.connection()
+        if self._inspector is None or self._inspector.is_closed:
+            self._inspector = await connection.channel(publisher_confirms=False)
+        counts = []
+        for name in self.layout.queues(topic, group):
+            queue = await self._inspector.declare_queue(name, passive=True)
+            counts.append(int(queue.declaration_result.message_count or 0))
+        return counts
 
     # -- publish -------------------------------------------------------------------------
 
