@@ -12,8 +12,10 @@ import asyncio
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import aio_pika
 import pytest
@@ -25,6 +27,12 @@ from causeway.store.tables.runtime import subscription
 AMQP_URL = os.environ.get("CAUSEWAY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run on a loop of its own in another thread: async tests already run a loop here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def rabbitmq_or_skip() -> None:
     """Skip when RabbitMQ is not reachable, except in CI, where that is a failure."""
 
@@ -33,7 +41,7 @@ def rabbitmq_or_skip() -> None:
         await connection.close()
 
     try:
-        asyncio.run(probe())
+        _run(probe())
     except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as error:
         if os.environ.get("CI") == "true":
             pytest.fail(f"RabbitMQ is required in CI: {error!r}")
@@ -56,7 +64,7 @@ def delete_layout(layout: RabbitLayout, groups: dict[str, set[str]]) -> None:
             await connection.close()
 
     if groups:
-        asyncio.run(run())
+        _run(run())
 
 
 def subscribed(engine: Engine) -> dict[str, set[str]]:
