@@ -33,7 +33,7 @@ from causeway.runtime.backbone import Backbone, Settlement
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
 from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
-from causeway.runtime.backends.rabbitmq_link import RabbitLayout
+from causeway.runtime.backends.rabbitmq_link import Link, RabbitLayout
 from causeway.runtime.backends.redis_link import RedisLayout
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
@@ -165,11 +165,15 @@ def measure_rabbitmq(
     @contextmanager
     def rabbitmq(engine: Engine) -> Iterator[Backbone]:
         layout = RabbitLayout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
-        with RabbitMQBackbone(engine, amqp_url, layout=layout) as backbone:
-            try:
+        try:
+            with RabbitMQBackbone(engine, amqp_url, layout=layout) as backbone:
                 yield backbone
+        finally:  # once its consumers are gone, so none is cancelled under a deleted queue
+            link = Link(amqp_url, layout)
+            try:
+                link.call(link.delete(TOPIC, [GROUP]), timeout=120)
             finally:
-                backbone.link.call(backbone.link.delete(TOPIC, [GROUP]), timeout=120)
+                link.close()
 
     return _measure(
         engine, f"rabbitmq ({buckets} buckets)", rabbitmq, count, batch, partitions
