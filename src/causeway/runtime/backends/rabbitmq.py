@@ -105,8 +105,8 @@ class RabbitMQBackbone:
         self.relay.stop()
         unclaimed = [
             (lanes.group, message)
-            for lanes in self._lanes.values()
-            for message in lanes.unclaimed()
+            for lanes in list(self._lanes.values())
+            for message in self.link.call(lanes.unclaimed())
         ]
         if unclaimed:
             with write_transaction(self.engine) as connection:
@@ -194,11 +194,12 @@ class RabbitMQBackbone:
     # -- claim, renew, settle ------------------------------------------------------------
 
     def _lanes_of(self, topic: str, group: str) -> Lanes:
-        lanes = self._lanes.get((topic, group))
-        if lanes is None:
-            lanes = Lanes(self.link, topic, group, rotate_after=self.rotate_after)
-            self._lanes[(topic, group)] = lanes
-        return lanes
+        with self._held_lock:  # claims may run in several threads: one set of lanes each
+            lanes = self._lanes.get((topic, group))
+            if lanes is None:
+                lanes = Lanes(self.link, topic, group, rotate_after=self.rotate_after)
+                self._lanes[(topic, group)] = lanes
+            return lanes
 
     def claim(self, topic: str, group: str, *, max_batch: int, lease_seconds: float) -> Claim:
         """Take the delivered head of up to `max_batch` buckets; copies of envelopes the

@@ -80,6 +80,7 @@ class Lanes:
     waiting: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
     handled: dict[int, int] = field(default_factory=dict)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    opening: asyncio.Lock = field(default_factory=asyncio.Lock)  # concurrent claims
 
     @property
     def alive(self) -> bool:
@@ -91,6 +92,10 @@ class Lanes:
 
     async def open(self) -> None:
         """Consume on every bucket queue; after a lost connection, start over."""
+        async with self.opening:
+            await self._open()
+
+    async def _open(self) -> None:
         if self.alive:
             for bucket in range(self.link.layout.buckets):
                 if bucket not in self.consumers:
@@ -230,7 +235,7 @@ class Lanes:
         if self.alive:
             self._ready(bucket, message, again)
 
-    def unclaimed(self) -> list[AbstractIncomingMessage]:
+    async def unclaimed(self) -> list[AbstractIncomingMessage]:
         """Messages here that no claim holds (given back when the connection closes)."""
         if not self.alive:
             return []
