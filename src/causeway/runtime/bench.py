@@ -2,12 +2,12 @@
 
     python -m causeway.runtime.bench [--count 20000] [--batch 200] [--partitions 1000]
         [--nats-url nats://127.0.0.1:4222] [--redis-url redis://127.0.0.1:6379/0]
-        [--buckets 32]
+        [--amqp-url amqp://guest:guest@127.0.0.1:5672/] [--buckets 32]
 
 Shared hardware is noisy, so the figure that matters is the ratio to the baseline measured in
 the same run. PostgreSQL runs in a throwaway database when 127.0.0.1:5432 answers; the
-JetStream and Redis Streams backends (outbox and log on that PostgreSQL) when their servers
-answer too.
+JetStream, Redis Streams and RabbitMQ backends (outbox and log on that PostgreSQL) when their
+servers answer too.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aio_pika.exceptions
 import nats.errors
 import psycopg
 import redis
@@ -31,6 +32,8 @@ from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Tabl
 from causeway.runtime.backbone import Backbone, Settlement
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
+from causeway.runtime.backends.rabbitmq_link import Link, RabbitLayout
 from causeway.runtime.backends.redis_link import RedisLayout
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
@@ -154,6 +157,29 @@ def measure_redis(
     )
 
 
+def measure_rabbitmq(
+    engine: Engine, amqp_url: str, count: int, batch: int, partitions: int, buckets: int
+) -> Result:
+    """The same on RabbitMQ quorum queues; the outbox and the log stay on `engine`."""
+
+    @contextmanager
+    def rabbitmq(engine: Engine) -> Iterator[Backbone]:
+        layout = RabbitLayout(prefix=f"bench{uuid.uuid4().hex[:8]}", buckets=buckets)
+        try:
+            with RabbitMQBackbone(engine, amqp_url, layout=layout) as backbone:
+                yield backbone
+        finally:  # once its consumers are gone, so none is cancelled under a deleted queue
+            link = Link(amqp_url, layout)
+            try:
+                link.call(link.delete(TOPIC, [GROUP]), timeout=120)
+            finally:
+                link.close()
+
+    return _measure(
+        engine, f"rabbitmq ({buckets} buckets)", rabbitmq, count, batch, partitions
+    )
+
+
 @contextmanager
 def _sql(engine: Engine) -> Iterator[Backbone]:
     yield SqlBackbone(engine)
@@ -210,6 +236,33 @@ def _measure(
         metadata.drop_all(engine, tables=tables)
 
 
+def _brokers(
+    engine: Engine,
+    args: argparse.Namespace,
+    wanted: Callable[[str], bool],
+    results: list[Result],
+) -> None:
+    """PostgreSQL, then each broker that answers, with the outbox and log on `engine`."""
+    sizes = (args.count, args.batch, args.partitions)
+    if wanted("postgresql"):
+        results.append(measure(engine, "postgresql", *sizes))
+    if wanted("jetstream"):
+        try:
+            results.append(measure_jetstream(engine, args.nats_url, *sizes, args.buckets))
+        except (OSError, nats.errors.Error) as error:
+            print(f"jetstream: {args.nats_url} not usable ({error!r}), skipped")
+    if wanted("redis"):
+        try:
+            results.append(measure_redis(engine, args.redis_url, *sizes, args.buckets))
+        except (OSError, redis.exceptions.RedisError) as error:
+            print(f"redis: {args.redis_url} not usable ({error!r}), skipped")
+    if wanted("rabbitmq"):
+        try:
+            results.append(measure_rabbitmq(engine, args.amqp_url, *sizes, args.buckets))
+        except (OSError, aio_pika.exceptions.AMQPError) as error:
+            print(f"rabbitmq: {args.amqp_url} not usable ({error!r}), skipped")
+
+
 @contextmanager
 def throwaway_postgres() -> Iterator[str | None]:
     """The URL of a fresh PostgreSQL database, dropped afterwards; None if none answers."""
@@ -235,40 +288,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--partitions", type=int, default=1_000)
     parser.add_argument("--nats-url", default="nats://127.0.0.1:4222")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--buckets", type=int, default=32)
+    parser.add_argument(
+        "--only", choices=["sqlite", "postgresql", "jetstream", "redis", "rabbitmq"],
+        action="append", help="measure only these backends (repeatable; default all)",
+    )
     args = parser.parse_args(argv)
+
+    def wanted(backend: str) -> bool:
+        return args.only is None or backend in args.only
+
     # Per-batch log lines would be part of what is measured.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     results = []
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
-        results.append(measure(engine, "sqlite", args.count, args.batch, args.partitions))
-        engine.dispose()
-    with throwaway_postgres() as url:
-        if url is None:
-            print("postgresql: not reachable on 127.0.0.1:5432, skipped")
-        else:
-            engine = make_engine(url)
-            results.append(measure(engine, "postgresql", args.count, args.batch, args.partitions))
-            try:
-                results.append(
-                    measure_jetstream(
-                        engine, args.nats_url, args.count, args.batch, args.partitions,
-                        args.buckets,
-                    )
-                )
-            except (OSError, nats.errors.Error) as error:
-                print(f"jetstream: {args.nats_url} not usable ({error!r}), skipped")
-            try:
-                results.append(
-                    measure_redis(
-                        engine, args.redis_url, args.count, args.batch, args.partitions,
-                        args.buckets,
-                    )
-                )
-            except (OSError, redis.exceptions.RedisError) as error:
-                print(f"redis: {args.redis_url} not usable ({error!r}), skipped")
+    if wanted("sqlite"):
+        with tempfile.TemporaryDirectory() as folder:
+            engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
+            results.append(measure(engine, "sqlite", args.count, args.batch, args.partitions))
             engine.dispose()
+    if any(wanted(name) for name in ("postgresql", "jetstream", "redis", "rabbitmq")):
+        with throwaway_postgres() as url:
+            if url is None:
+                print("postgresql: not reachable on 127.0.0.1:5432, skipped")
+            else:
+                engine = make_engine(url)
+                _brokers(engine, args, wanted, results)
+                engine.dispose()
     print(f"batch {args.batch}, {args.partitions} partitions")
     for result in results:
         print("\n".join(result.lines()))

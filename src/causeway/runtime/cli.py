@@ -13,6 +13,7 @@ from rich.table import Table
 
 from causeway.runtime.backends.factory import open_backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.store.engine import default_url, make_engine
@@ -26,7 +27,9 @@ UrlOption = Annotated[
 ]
 
 
-def _backbone(url: str | None) -> SqlBackbone | JetStreamBackbone | RedisBackbone:
+def _backbone(
+    url: str | None,
+) -> SqlBackbone | JetStreamBackbone | RedisBackbone | RabbitMQBackbone:
     # Replays must go through the backend the workers run on ($CAUSEWAY_BACKBONE).
     return open_backbone(make_engine(url or default_url()))
 

@@ -1,10 +1,10 @@
 """A worker process for the crash test: writes each envelope once into an idempotent sink.
 
 Run as a script: `python crash_worker.py URL TOPIC [--hang-after N] [--nats-url URL |
---redis-url URL] [--prefix P] [--batch N]`. With --hang-after it prints HANGING after N sink
-writes (and how many of them belong to the batch in hand) and blocks mid-batch, waiting to
-be killed. With --nats-url the backbone is JetStream, with --redis-url Redis Streams (SQL
-keeps the outbox either way).
+--redis-url URL | --amqp-url URL] [--prefix P] [--batch N]`. With --hang-after it prints
+HANGING after N sink writes (and how many of them belong to the batch in hand) and blocks
+mid-batch, waiting to be killed. With --nats-url the backbone is JetStream, with
+--redis-url Redis Streams, with --amqp-url RabbitMQ (SQL keeps the outbox either way).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
+from causeway.runtime.backends.rabbitmq_link import RabbitLayout
 from causeway.runtime.backends.redis_link import RedisLayout
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--hang-after", type=int, default=0)
     parser.add_argument("--nats-url", help="run on JetStream instead of SQL")
     parser.add_argument("--redis-url", help="run on Redis Streams instead of SQL")
+    parser.add_argument("--amqp-url", help="run on RabbitMQ instead of SQL")
     parser.add_argument("--prefix", default="causeway", help="subject or key prefix")
     parser.add_argument("--batch", type=int, default=10)
     args = parser.parse_args()
@@ -60,6 +63,10 @@ def main() -> None:
         backbone = JetStreamBackbone(engine, args.nats_url, layout=Layout(prefix=args.prefix))
     if args.redis_url:
         backbone = RedisBackbone(engine, args.redis_url, layout=RedisLayout(prefix=args.prefix))
+    if args.amqp_url:
+        backbone = RabbitMQBackbone(
+            engine, args.amqp_url, layout=RabbitLayout(prefix=args.prefix)
+        )
     written = 0
 
     async def write(batch: Sequence[Envelope]) -> Sequence[Outcome]:
@@ -97,7 +104,7 @@ def main() -> None:
             await asyncio.sleep(0.05)
 
     asyncio.run(until_drained())
-    if isinstance(backbone, JetStreamBackbone | RedisBackbone):
+    if isinstance(backbone, JetStreamBackbone | RedisBackbone | RabbitMQBackbone):
         backbone.close()
     print("DRAINED", flush=True)
 

@@ -1,10 +1,10 @@
 """A worker process that shares a topic with others and logs every envelope it handles.
 
-Run as a script: `python share_worker.py URL TOPIC NAME [--nats-url URL | --redis-url URL]
-[--prefix P]`. Each envelope is logged with the worker's name and its partition's sequence
-number, in the handler's own transaction, so the test can prove that no envelope was handled
-twice and that each partition kept its order. With --nats-url the backbone is JetStream, with
---redis-url Redis Streams.
+Run as a script: `python share_worker.py URL TOPIC NAME [--nats-url URL | --redis-url URL |
+--amqp-url URL] [--prefix P]`. Each envelope is logged with the worker's name and its
+partition's sequence number, in the handler's own transaction, so the test can prove that
+no envelope was handled twice and that each partition kept its order. With --nats-url the
+backbone is JetStream, with --redis-url Redis Streams, with --amqp-url RabbitMQ.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
+from causeway.runtime.backends.rabbitmq_link import RabbitLayout
 from causeway.runtime.backends.redis_link import RedisLayout
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
@@ -48,6 +50,7 @@ def main() -> None:
     parser.add_argument("name")
     parser.add_argument("--nats-url", help="run on JetStream instead of SQL")
     parser.add_argument("--redis-url", help="run on Redis Streams instead of SQL")
+    parser.add_argument("--amqp-url", help="run on RabbitMQ instead of SQL")
     parser.add_argument("--prefix", default="causeway", help="subject or key prefix")
     parser.add_argument("--batch", type=int, default=10)
     args = parser.parse_args()
@@ -57,6 +60,10 @@ def main() -> None:
         backbone = JetStreamBackbone(engine, args.nats_url, layout=Layout(prefix=args.prefix))
     if args.redis_url:
         backbone = RedisBackbone(engine, args.redis_url, layout=RedisLayout(prefix=args.prefix))
+    if args.amqp_url:
+        backbone = RabbitMQBackbone(
+            engine, args.amqp_url, layout=RabbitLayout(prefix=args.prefix)
+        )
     count = 0
 
     async def handle(batch: Sequence[Envelope]) -> Sequence[Outcome]:

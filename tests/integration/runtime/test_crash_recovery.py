@@ -1,7 +1,7 @@
 """A worker process killed with SIGKILL mid-batch loses nothing and writes nothing twice.
 
-On SQL (SQLite and PostgreSQL), and on JetStream and Redis Streams with PostgreSQL holding
-the outbox and sink.
+On SQL (SQLite and PostgreSQL), and on JetStream, Redis Streams and RabbitMQ with PostgreSQL
+holding the outbox and sink.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from sqlalchemy import Engine, func, select
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
 from causeway.runtime.backends.redis_link import RedisLayout
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.envelope import Envelope
+from tests.support import rabbitmq as rabbitmq_support
 from tests.support import redis as redis_support
 from tests.support.nats import NATS_URL, throwaway_prefix
 
@@ -175,6 +177,35 @@ def test_sigkill_mid_batch_on_redis_loses_nothing_and_doubles_no_effect(
     buckets = {layout.bucket(item.partition_key) for item in orders()}
     # A claim is one script: the first batch holds the head of every busy bucket.
     assert in_flight == len(buckets)
+    assert stored == sorted(item.idempotency_key for item in orders())
+    assert attempts == 40 + in_batch  # what the dead batch had written came again
+    assert (final.done, final.ready, final.in_flight, final.parked) == (40, 0, 0, 0)
+
+
+@pytest.mark.services
+def test_sigkill_mid_batch_on_rabbitmq_loses_nothing_and_doubles_no_effect(
+    postgres_engine: Engine,
+) -> None:
+    engine = postgres_engine
+    sink_metadata.create_all(engine)
+    try:
+        with rabbitmq_support.throwaway_layout(engine) as layout:
+            extra = (
+                "--amqp-url", rabbitmq_support.AMQP_URL, "--prefix", layout.prefix,
+                "--batch", str(layout.buckets),
+            )
+            with RabbitMQBackbone(engine, rabbitmq_support.AMQP_URL, layout=layout) as backbone:
+                in_flight, in_batch, stored, attempts = kill_mid_batch_then_drain(
+                    engine, backbone, *extra
+                )
+                [final] = backbone.stats(TOPIC)
+    finally:
+        sink_metadata.drop_all(engine)
+
+    buckets = {layout.bucket(item.partition_key) for item in orders()}
+    # The dead connection gives its messages back at once, to the heads of their queues:
+    # they count as ready or, until the broker noticed, as in flight.
+    assert in_flight <= len(buckets)
     assert stored == sorted(item.idempotency_key for item in orders())
     assert attempts == 40 + in_batch  # what the dead batch had written came again
     assert (final.done, final.ready, final.in_flight, final.parked) == (40, 0, 0, 0)

@@ -1,7 +1,7 @@
 """Worker processes share a burst: nothing handled twice, every order kept.
 
-Two and three processes on SQL; two on JetStream and two on Redis Streams, with PostgreSQL
-for the outbox and the log.
+Two and three processes on SQL; two on JetStream, two on Redis Streams and two on RabbitMQ,
+with PostgreSQL for the outbox and the log.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from sqlalchemy import Engine, select
 from causeway.runtime.backbone import Backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.jetstream_link import Layout
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
 from causeway.runtime.backends.redis_link import RedisLayout
 from causeway.runtime.backends.redis_streams import RedisBackbone
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.envelope import Envelope
+from tests.support import rabbitmq as rabbitmq_support
 from tests.support import redis as redis_support
 from tests.support.nats import NATS_URL, throwaway_prefix
 
@@ -129,6 +131,25 @@ def test_worker_processes_share_a_burst_on_redis_without_double_processing(
             run_burst(
                 postgres_engine, backbone, 2, "--redis-url", redis_support.REDIS_URL,
                 "--prefix", prefix,
+            )
+    finally:
+        log_metadata.drop_all(postgres_engine)
+
+
+@pytest.mark.services
+def test_worker_processes_share_a_burst_on_rabbitmq_without_double_processing(
+    postgres_engine: Engine,
+) -> None:
+    log_metadata.create_all(postgres_engine)
+    try:
+        with rabbitmq_support.throwaway_layout(postgres_engine) as layout, RabbitMQBackbone(
+            postgres_engine, rabbitmq_support.AMQP_URL, layout=layout
+        ) as backbone:
+            # The first worker to consume is every queue's active consumer; the buckets
+            # change hands every 16 messages, so both workers take part.
+            run_burst(
+                postgres_engine, backbone, 2, "--amqp-url", rabbitmq_support.AMQP_URL,
+                "--prefix", layout.prefix,
             )
     finally:
         log_metadata.drop_all(postgres_engine)

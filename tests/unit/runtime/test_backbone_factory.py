@@ -54,3 +54,28 @@ def test_the_environment_selects_redis() -> None:
         "redis", "redis://cache:6379/2", 32,
     )
     assert RuntimeSettings.from_env({}).redis_url == "redis://127.0.0.1:6379/0"
+
+
+def test_the_environment_selects_rabbitmq() -> None:
+    chosen = RuntimeSettings.from_env(
+        {"CAUSEWAY_BACKBONE": "rabbitmq", "CAUSEWAY_AMQP_URL": "amqp://u:p@mq:5672/sync"}
+    )
+
+    assert (chosen.backend, chosen.amqp_url, chosen.buckets) == (
+        "rabbitmq", "amqp://u:p@mq:5672/sync", 32,
+    )
+    assert RuntimeSettings.from_env({}).amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def test_a_project_file_names_rabbitmq(tmp_path: Path) -> None:
+    project_file = tmp_path / "causeway.yaml"
+    project_file.write_text(
+        "systems: {}\n"
+        "runtime: {backend: rabbitmq, amqp_url: 'amqp://guest:guest@127.0.0.1:5672/'}\n"
+    )
+
+    runtime = load_project(project_file, env={}).runtime()
+
+    assert runtime == RuntimeSettings(
+        backend="rabbitmq", amqp_url="amqp://guest:guest@127.0.0.1:5672/"
+    )

@@ -1,0 +1,375 @@
+"""The RabbitMQ backbone on a real RabbitMQ: outbox, order, retries, leases, dead letters,
+re-sent copies, rotation between processes and a lost connection.
+
+The SQL side (outbox, log, dead letters, subscription state) runs on SQLite and PostgreSQL;
+time is the wall clock, since leases and retry delays are timers in the claiming process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from causeway.connectors.errors import ErrorClass
+from causeway.runtime.backbone import Claim, Release, Settlement
+from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
+from causeway.runtime.backends.rabbitmq_link import RabbitLayout
+from causeway.runtime.backends.sql_dialect import write_transaction
+from causeway.runtime.envelope import Envelope
+from causeway.runtime.handler import Done, Park, Retry
+from causeway.store.tables.runtime import envelope, relay
+from tests.support.rabbitmq import AMQP_URL, throwaway_layout
+
+pytestmark = pytest.mark.services
+
+TOPIC = "crm.changes"
+GROUP = "sync"
+
+
+@pytest.fixture
+def layout(engine: Engine) -> Iterator[RabbitLayout]:
+    """Eight buckets under a name prefix of the test's own, deleted afterwards."""
+    with throwaway_layout(engine, buckets=8) as made:
+        yield made
+
+
+@pytest.fixture
+def backbone(engine: Engine, layout: RabbitLayout) -> Iterator[RabbitMQBackbone]:
+    """A RabbitMQ backbone subscribed to TOPIC for GROUP."""
+    with RabbitMQBackbone(engine, AMQP_URL, layout=layout) as opened:
+        opened.subscribe(TOPIC, GROUP)
+        yield opened
+
+
+def change(key: str, n: int, *, idempotency_key: str = "") -> Envelope:
+    return Envelope(
+        kind="change",
+        source="crm",
+        entity="customer",
+        key=key,
+        payload={"n": n},
+        idempotency_key=idempotency_key,
+    )
+
+
+def claim(
+    backbone: RabbitMQBackbone, lease: float = 10.0, batch: int = 50, group: str = GROUP
+) -> Claim:
+    return backbone.claim(TOPIC, group, max_batch=batch, lease_seconds=lease)
+
+
+def first_claim(
+    backbone: RabbitMQBackbone, lease: float = 10.0, within: float = 5.0, batch: int = 50
+) -> tuple[Claim, float]:
+    """Claim until something comes; returns the claim and when it came (monotonic)."""
+    deadline = time.monotonic() + within
+    while True:
+        taken = claim(backbone, lease=lease, batch=batch)
+        if taken or time.monotonic() > deadline:
+            return taken, time.monotonic()
+
+
+def drain(backbone: RabbitMQBackbone, group: str = GROUP, quiet: int = 3) -> list[Envelope]:
+    """Claim and ack until `quiet` claims in a row come back empty (deliveries are pushed,
+    so one empty claim may only mean the next message is on its way)."""
+    seen: list[Envelope] = []
+    empty = 0
+    while empty < quiet:
+        batch = claim(backbone, group=group)
+        if not batch:
+            empty += 1
+            continue
+        empty = 0
+        seen.extend(batch.envelopes)
+        backbone.settle(batch, {item.id: Done() for item in batch.envelopes})
+    return seen
+
+
+def test_rolled_back_outbox_rows_are_never_delivered(
+    engine: Engine, backbone: RabbitMQBackbone
+) -> None:
+    with engine.connect() as connection, connection.begin() as transaction:
+        backbone.publish(TOPIC, [change("C-1", 1)], connection=connection)
+        transaction.rollback()  # the business write failed
+    with write_transaction(engine) as connection:
+        backbone.publish(TOPIC, [change("C-1", 2)], connection=connection)
+    backbone.relay.flush()
+
+    delivered = drain(backbone)
+
+    assert [item.payload["n"] for item in delivered] == [2]
+    with engine.connect() as connection:
+        assert connection.execute(select(relay.c.id)).all() == []  # relayed rows are gone
+
+
+def test_duplicate_idempotency_keys_and_relay_resends_are_handled_once(
+    engine: Engine, backbone: RabbitMQBackbone
+) -> None:
+    first = backbone.publish(TOPIC, [change("C-1", 1, idempotency_key="crm-42")])
+    again = backbone.publish(TOPIC, [change("C-1", 99, idempotency_key="crm-42")])
+    handled = drain(backbone)
+    # A relay that crashed after the confirms, before deleting its rows, sends them again.
+    with write_transaction(engine) as connection:
+        seq = connection.execute(select(envelope.c.seq).where(envelope.c.id == first[0])).scalar()
+        connection.execute(
+            insert(relay).values(
+                seq=seq, topic=TOPIC, message_id=first[0], created_at=backbone.clock()
+            )
+        )
+    backbone.relay.flush()
+
+    copies = drain(backbone)
+
+    assert again == []
+    assert [(item.id, item.payload["n"]) for item in handled] == [(first[0], 1)]
+    assert copies == []  # the copy was acked unseen: the group had settled the original
+    [stats] = backbone.stats(TOPIC)
+    assert (stats.done, stats.ready, stats.in_flight) == (1, 0, 0)
+
+
+def test_partitions_keep_their_order_with_retries_across_two_backbones(
+    engine: Engine, layout: RabbitLayout, backbone: RabbitMQBackbone
+) -> None:
+    partitions, per_partition = 12, 6
+    backbone.publish(
+        TOPIC,
+        [change(f"C-{p}", n) for n in range(per_partition) for p in range(partitions)],
+    )
+    handled: dict[str, list[int]] = defaultdict(list)
+    attempts: dict[str, list[int]] = defaultdict(list)
+    by_backbone: dict[int, int] = defaultdict(int)
+    lock = threading.Lock()
+    total = partitions * per_partition
+
+    def consume(instance: RabbitMQBackbone) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with lock:
+                if sum(len(seqs) for seqs in handled.values()) == total:
+                    return
+            batch = claim(instance, batch=4)
+            settlements: dict[str, Settlement] = {}
+            for item in batch.envelopes:
+                with lock:
+                    attempts[item.key].append(item.payload["n"])
+                    if item.payload["n"] % 3 == 1 and item.attempt == 1:
+                        settlements[item.id] = Retry(ErrorClass.RETRYABLE, "busy", delay=0.05)
+                        continue
+                    handled[item.key].append(item.payload["n"])
+                    by_backbone[id(instance)] += 1
+                settlements[item.id] = Done()
+            if batch:
+                assert instance.settle(batch, settlements).lost == ()
+
+    with RabbitMQBackbone(engine, AMQP_URL, layout=layout, rotate_after=4) as other:
+        backbone.rotate_after = 4
+        threads = [threading.Thread(target=consume, args=(b,)) for b in (backbone, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert all(seqs == list(range(per_partition)) for seqs in handled.values())
+    assert len(handled) == partitions
+    assert len(by_backbone) == 2  # the buckets took turns between the two connections
+    # The retried envelope was seen twice, and nothing of its partition came in between.
+    for seen in attempts.values():
+        for n in (1, 4):
+            assert seen[seen.index(n) : seen.index(n) + 2] == [n, n]
+
+
+def test_a_retry_with_delay_holds_its_partition(backbone: RabbitMQBackbone) -> None:
+    backbone.publish(TOPIC, [change("C-1", 1), change("C-1", 2)])
+    first, _ = first_claim(backbone)
+    [item] = first.envelopes
+    backbone.settle(first, {item.id: Retry(ErrorClass.RETRYABLE, "timeout", delay=0.6)})
+    settled = time.monotonic()
+    [waiting] = backbone.stats(TOPIC)
+
+    retried, came = first_claim(backbone)
+
+    assert came - settled >= 0.55  # nothing of the partition came in the meantime
+    assert (waiting.scheduled, waiting.in_flight, waiting.ready) == (1, 0, 1)
+    assert [(e.payload["n"], e.attempt) for e in retried.envelopes] == [(1, 2)]
+    backbone.settle(retried, {retried.envelopes[0].id: Done()})
+    assert [e.payload["n"] for e in drain(backbone)] == [2]
+
+
+def test_park_edit_replay_is_delivered_once_to_its_group_only(
+    backbone: RabbitMQBackbone,
+) -> None:
+    backbone.subscribe(TOPIC, "audit")
+    backbone.publish(TOPIC, [change("C-1", 1), change("C-1", 2)])
+    batch, _ = first_claim(backbone)
+    [item] = batch.envelopes
+    park = Park("VAT number rejected", field="vat", record="C-1")
+    report = backbone.settle(batch, {item.id: park})
+    [letter] = backbone.dead_letters(topic=TOPIC)
+    after_park = drain(backbone)
+    audit = drain(backbone, group="audit")
+
+    backbone.edit_dead_letter(letter.id, {"n": 1, "fixed": True})
+    new_id = backbone.replay_dead_letter(letter.id)
+    replayed = drain(backbone)
+    audit_after = drain(backbone, group="audit")
+
+    assert report.parked == 1
+    assert (letter.reason, letter.field, letter.record, letter.attempts) == (
+        "VAT number rejected", "vat", "C-1", 1,
+    )
+    assert letter.error_class == str(ErrorClass.INVALID)
+    assert [e.payload["n"] for e in after_park] == [2]  # the partition moves on
+    assert [e.payload["n"] for e in audit] == [1, 2]
+    assert [(e.id, e.payload) for e in replayed] == [(new_id, {"n": 1, "fixed": True})]
+    assert audit_after == []  # the replay was routed to the parked group's queue only
+    assert backbone.dead_letter(letter.id).status == "replayed"
+    stats = {item.group: item for item in backbone.stats(TOPIC)}
+    # As on SQL, the original stays counted as parked; its replay is done.
+    assert [(stats[g].done, stats[g].parked, stats[g].ready) for g in (GROUP, "audit")] == [
+        (2, 1, 0), (2, 0, 0)
+    ]
+
+
+def test_pause_resume_and_slow_hold_every_process(
+    engine: Engine, layout: RabbitLayout, backbone: RabbitMQBackbone
+) -> None:
+    backbone.publish(TOPIC, [change("C-1", 1)])
+    backbone.pause(TOPIC, GROUP, "the ERP rejected our credentials")
+    with RabbitMQBackbone(engine, AMQP_URL, layout=layout) as other:
+        paused = claim(other)
+        [stats] = backbone.stats(TOPIC)
+        backbone.resume(TOPIC, GROUP)
+        backbone.slow(TOPIC, GROUP, until=backbone.clock() + timedelta(seconds=0.5))
+        slowed = claim(other)
+        time.sleep(0.6)
+        after = drain(other)
+
+    assert paused.envelopes == ()
+    assert (stats.paused, stats.ready) == (True, 1)
+    assert slowed.envelopes == ()
+    assert [e.payload["n"] for e in after] == [1]
+
+
+def test_a_lease_that_ran_out_is_reported_lost_and_handed_out_again(
+    backbone: RabbitMQBackbone,
+) -> None:
+    backbone.publish(TOPIC, [change("C-1", 1)])
+    stale, _ = first_claim(backbone, lease=0.5)
+    held = claim(backbone, lease=0.5)  # the partition's only envelope is in flight
+    time.sleep(0.7)
+    fresh, _ = first_claim(backbone, lease=0.5)
+    late = backbone.settle(stale, {stale.envelopes[0].id: Done()})
+    applied = backbone.settle(fresh, {fresh.envelopes[0].id: Done()})
+
+    assert held.envelopes == ()
+    assert late.lost == (stale.envelopes[0].id,)
+    assert late.acked == 0
+    assert (applied.acked, fresh.envelopes[0].attempt) == (1, 2)
+    assert drain(backbone) == []
+
+
+def test_renewal_keeps_the_lease_and_release_spends_no_attempt(
+    backbone: RabbitMQBackbone,
+) -> None:
+    backbone.publish(TOPIC, [change("C-1", 1)])
+    batch, _ = first_claim(backbone, lease=1.2)
+    for _ in range(3):
+        time.sleep(0.5)  # 1.5 s in all: longer than the lease, held thanks to renewals
+        assert backbone.renew(batch, 1.2) == 1
+        assert claim(backbone).envelopes == ()
+    released = backbone.settle(batch, {batch.envelopes[0].id: Release()})
+    again, _ = first_claim(backbone, lease=1.2)
+
+    assert released.released == 1
+    assert released.lost == ()
+    assert [e.attempt for e in again.envelopes] == [1]
+
+
+def test_replay_of_a_log_range_reaches_the_group_again(backbone: RabbitMQBackbone) -> None:
+    backbone.publish(TOPIC, [change(f"C-{n}", n) for n in range(4)])
+    first = drain(backbone)
+    offsets = sorted(logged_offsets(backbone, first).values())
+
+    count = backbone.replay(TOPIC, GROUP, from_offset=offsets[2])
+    again = drain(backbone)
+
+    assert count == 2
+    assert sorted(e.payload["n"] for e in again) == [2, 3]
+    [stats] = backbone.stats(TOPIC)
+    assert (stats.done, stats.ready, stats.in_flight) == (4, 0, 0)
+
+
+def logged_offsets(backbone: RabbitMQBackbone, items: list[Envelope]) -> dict[str, int]:
+    with backbone.engine.connect() as connection:
+        rows = connection.execute(
+            select(envelope.c.id, envelope.c.seq).where(envelope.c.id.in_([i.id for i in items]))
+        ).all()
+    return {row.id: row.seq for row in rows}
+
+
+def test_close_leaves_no_threads_and_gives_back_what_a_closed_backbone_held(
+    engine: Engine, layout: RabbitLayout
+) -> None:
+    before = set(threading.enumerate())
+    with RabbitMQBackbone(engine, AMQP_URL, layout=layout) as first:
+        first.subscribe(TOPIC, GROUP)
+        first.publish(TOPIC, [change(f"C-{n % 6}", n) for n in range(12)])
+        taken, _ = first_claim(first, lease=30, batch=3)  # never settled: the process went
+    closed = set(threading.enumerate())
+    with RabbitMQBackbone(engine, AMQP_URL, layout=layout) as second:
+        rest = drain(second)
+
+    assert closed == before
+    assert len(taken) == 3
+    assert sorted(item.payload["n"] for item in rest) == list(range(12))
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for item in rest:
+        by_key[item.key].append(item.payload["n"])
+    assert all(seqs == sorted(seqs) for seqs in by_key.values())  # back to the queues' heads
+    redelivered = {item.id for item in taken.envelopes}
+    assert {item.id: item.attempt for item in rest if item.id in redelivered} == dict.fromkeys(
+        redelivered, 2
+    )
+    assert all(item.attempt == 1 for item in rest if item.id not in redelivered)
+
+
+def test_a_lost_connection_is_opened_again_and_loses_nothing(
+    backbone: RabbitMQBackbone,
+) -> None:
+    backbone.publish(TOPIC, [change(f"C-{p}", n) for n in range(3) for p in range(4)])
+    in_flight, _ = first_claim(backbone)
+    connection = backbone.link.call(backbone.link.connection())
+    backbone.link.call(connection.close())  # as a broker restart or a network cut would
+    late = backbone.settle(in_flight, {item.id: Done() for item in in_flight.envelopes})
+    backbone.publish(TOPIC, [change("C-0", 3)])
+
+    after = drain(backbone)
+
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for item in after:
+        by_key[item.key].append(item.payload["n"])
+    assert late.lost == tuple(item.id for item in in_flight.envelopes)
+    assert by_key == {f"C-{p}": [0, 1, 2] + ([3] if p == 0 else []) for p in range(4)}
+    assert backbone.link.generation == 2
+
+
+def test_a_topic_nobody_subscribes_to_keeps_nothing(
+    engine: Engine, backbone: RabbitMQBackbone
+) -> None:
+    backbone.publish("erp.changes", [change("C-1", 1)])
+    backbone.subscribe("erp.changes", GROUP)
+    backbone.publish("erp.changes", [change("C-1", 2)])
+
+    later = backbone.claim("erp.changes", GROUP, max_batch=10, lease_seconds=10)
+    while not later:
+        later = backbone.claim("erp.changes", GROUP, max_batch=10, lease_seconds=10)
+
+    assert [e.payload["n"] for e in later.envelopes] == [2]  # as on SQL: not before subscribing
+    with engine.connect() as connection:
+        assert connection.execute(select(relay.c.id)).all() == []
