@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from causeway.runtime.cli import app as dlq_app
+from causeway.runtime.cli import flow_app
 from causeway.sandbox.cli import app as sandbox_app
 from causeway.store.cli import app as db_app
 from causeway.sync.cli import (
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(flow_app, name="flow")
 app.add_typer(sync_app, name="sync")
 app.add_typer(xref_app, name="xref")
 app.add_typer(review_app, name="review")

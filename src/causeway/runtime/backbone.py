@@ -75,6 +75,45 @@ class DeadLetter:
     replayed_as: str | None
 
 
+DEAD_LETTER_STATUSES = ("parked", "replayed", "discarded")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterQuery:
+    """Which dead letters an operator means: every field narrows, None leaves it open.
+
+    `system` and `object_name` match what the parked envelope's payload says it concerns
+    (changes and commands both carry `system` and `object_name`); `since` and `until` bound
+    when it was parked (`last_seen`). Results come oldest first; `after_id` pages on.
+    """
+
+    topic: str | None = None
+    group: str | None = None
+    status: str = "parked"
+    system: str | None = None
+    object_name: str | None = None
+    error_class: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_id: int = 0
+    limit: int = 100
+
+    def narrows(self) -> bool:
+        """True when some field besides status, paging and limit restricts the result."""
+        return any(
+            value is not None
+            for value in (
+                self.topic,
+                self.group,
+                self.system,
+                self.object_name,
+                self.error_class,
+                self.since,
+                self.until,
+            )
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class TopicStats:
     """Depth and lag of one topic for one consumer group."""
@@ -131,6 +170,9 @@ class Backbone(Protocol):
         limit: int = 100,
     ) -> list[DeadLetter]:
         """Dead letters, oldest first."""
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> list[DeadLetter]:
+        """Dead letters matching `query`, oldest first."""
 
     def dead_letter(self, dead_letter_id: int) -> DeadLetter:
         """One dead letter by id."""

@@ -32,6 +32,7 @@ from causeway.runtime import metrics
 from causeway.runtime.backbone import (
     Claim,
     DeadLetter,
+    DeadLetterQuery,
     Release,
     Settlement,
     SettleReport,
@@ -285,6 +286,10 @@ class RedisBackbone:
     ) -> list[DeadLetter]:
         """Dead letters, oldest first."""
         return self._sql.dead_letters(topic=topic, group=group, status=status, limit=limit)
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> list[DeadLetter]:
+        """Dead letters matching `query`, oldest first."""
+        return self._sql.find_dead_letters(query)
 
     def dead_letter(self, dead_letter_id: int) -> DeadLetter:
         """One dead letter by id."""

@@ -29,6 +29,7 @@ from causeway.runtime import metrics
 from causeway.runtime.backbone import (
     Claim,
     DeadLetter,
+    DeadLetterQuery,
     Release,
     Settlement,
     SettleReport,
@@ -243,6 +244,11 @@ class SqlBackbone:
         """Dead letters, oldest first."""
         with self.engine.connect() as connection:
             return sql_admin.list_dead_letters(connection, topic, group, status, limit)
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> list[DeadLetter]:
+        """Dead letters matching `query`, oldest first."""
+        with self.engine.connect() as connection:
+            return sql_admin.find_dead_letters(connection, query)
 
     def dead_letter(self, dead_letter_id: int) -> DeadLetter:
         """One dead letter by id."""

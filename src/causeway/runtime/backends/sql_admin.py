@@ -6,17 +6,20 @@ Plain functions on a connection, so the CLI, the console and tests share one imp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import structlog
 from sqlalchemy import (
+    JSON,
+    ColumnElement,
     Connection,
     Integer,
     String,
     and_,
     case,
+    cast,
     delete,
     exists,
     func,
@@ -24,10 +27,11 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
     update,
 )
 
-from causeway.runtime.backbone import DeadLetter, TopicStats
+from causeway.runtime.backbone import DeadLetter, DeadLetterQuery, TopicStats
 from causeway.runtime.backends.sql_dialect import as_utc, insert_for
 from causeway.runtime.envelope import uuid7
 from causeway.runtime.errors import (
@@ -145,6 +149,40 @@ def list_dead_letters(
         query = query.where(dead_letter.c.consumer_group == group)
     rows = connection.execute(query.order_by(dead_letter.c.id).limit(limit)).all()
     return [_dead_letter(row) for row in rows]
+
+
+def find_dead_letters(connection: Connection, query: DeadLetterQuery) -> list[DeadLetter]:
+    """Dead letters matching every field of `query`, oldest first, filtered in SQL."""
+    # The payload is JSON text: PostgreSQL needs a cast to read into it, SQLite reads as is.
+    payload: ColumnElement[Any]
+    if connection.dialect.name == "postgresql":
+        payload = cast(dead_letter.c.payload, JSON)
+    else:
+        payload = type_coerce(dead_letter.c.payload, JSON)
+    statement = select(dead_letter).where(
+        dead_letter.c.status == query.status, dead_letter.c.id > query.after_id
+    )
+    conditions = (
+        (query.topic, dead_letter.c.topic),
+        (query.group, dead_letter.c.consumer_group),
+        (query.error_class, dead_letter.c.error_class),
+        (query.system, payload["system"].as_string()),
+        (query.object_name, payload["object_name"].as_string()),
+    )
+    for wanted, column in conditions:
+        if wanted is not None:
+            statement = statement.where(column == wanted)
+    if query.since is not None:
+        statement = statement.where(dead_letter.c.last_seen >= _utc(query.since))
+    if query.until is not None:
+        statement = statement.where(dead_letter.c.last_seen < _utc(query.until))
+    rows = connection.execute(statement.order_by(dead_letter.c.id).limit(query.limit)).all()
+    return [_dead_letter(row) for row in rows]
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored times are UTC (SQLite keeps no offset): compare in UTC; naive means UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def read_dead_letter(connection: Connection, dead_letter_id: int) -> DeadLetter:
