@@ -342,10 +342,16 @@ class JetStreamBackbone:
             for k, v in applied.items()
             if isinstance(v, Done | Park) and held.leases[k].msg.metadata.num_delivered > 1
         ]
-        if not (parks or releases or finished):
+        failures = [
+            (held.leases[k].seq, attempts[k], v)
+            for k, v in applied.items()
+            if isinstance(v, Retry | Park)
+        ]
+        if not (parks or releases or finished or failures):
             return
         now = self.clock()
         with write_transaction(self.engine) as connection:
+            sql_admin.record_attempts(connection, claim.group, failures, now)
             for item_id, outcome in parks.items():
                 sql_admin.park(
                     connection, claim.topic, claim.group, held.leases[item_id].seq, outcome,

@@ -368,6 +368,12 @@ class RabbitMQBackbone:
                         },
                     )
                 )
+            failures = [
+                (claim.offsets[k], attempts[k], v)
+                for k, v in owned.items()
+                if isinstance(v, Retry | Park)
+            ]
+            sql_admin.record_attempts(connection, claim.group, failures, now)
             for item_id, outcome in finished.items():
                 if isinstance(outcome, Park):
                     sql_admin.park(
