@@ -143,6 +143,9 @@ class TopicStats:
     lag_seconds: float
     paused: bool
     pause_reason: str | None
+    dead_letters: int = 0
+    """Dead letters still parked (waiting for an operator); `parked` counts every envelope
+    ever parked, replayed ones included."""
 
 
 class Backbone(Protocol):

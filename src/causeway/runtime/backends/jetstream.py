@@ -433,6 +433,7 @@ class JetStreamBackbone:
         now = self.clock()
         with self.engine.connect() as connection:
             found = broker_sql.subscriptions(connection, topic)
+            waiting = sql_admin.waiting_dead_letters(connection, topic)
             counts = {
                 (sub.topic, sub.consumer_group): broker_sql.group_counts(connection, sub)
                 for sub in found
@@ -462,10 +463,9 @@ class JetStreamBackbone:
                 lag_seconds=max(lag, 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
+                dead_letters=waiting.get((sub.topic, sub.consumer_group), 0),
             )
-            metrics.PENDING.labels(item.topic, item.group).set(item.ready + item.in_flight)
-            metrics.LAG.labels(item.topic, item.group).set(item.lag_seconds)
-            metrics.PAUSED.labels(item.topic, item.group).set(1 if item.paused else 0)
+            metrics.observe(item)
             result.append(item)
         return result
 

@@ -290,11 +290,7 @@ class SqlBackbone:
         with self.engine.connect() as connection:
             found = sql_admin.topic_stats(connection, topic, self.clock())
         for item in found:
-            metrics.PENDING.labels(item.topic, item.group).set(
-                item.ready + item.in_flight + item.scheduled
-            )
-            metrics.LAG.labels(item.topic, item.group).set(item.lag_seconds)
-            metrics.PAUSED.labels(item.topic, item.group).set(1 if item.paused else 0)
+            metrics.observe(item)
         return found
 
     def prune(self, older_than: datetime) -> int:

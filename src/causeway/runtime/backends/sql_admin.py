@@ -424,6 +424,7 @@ def topic_stats(connection: Connection, topic: str | None, now: datetime) -> lis
         aggregates = aggregates.where(delivery.c.topic == topic)
         subscriptions = subscriptions.where(subscription.c.topic == topic)
     found = {(row.topic, row.consumer_group): row for row in connection.execute(aggregates)}
+    waiting = waiting_dead_letters(connection, topic)
     result = []
     for sub in connection.execute(subscriptions.order_by(subscription.c.topic)).all():
         row = found.get((sub.topic, sub.consumer_group))
@@ -441,9 +442,22 @@ def topic_stats(connection: Connection, topic: str | None, now: datetime) -> lis
                 lag_seconds=max(lag, 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
+                dead_letters=waiting.get((sub.topic, sub.consumer_group), 0),
             )
         )
     return result
+
+
+def waiting_dead_letters(connection: Connection, topic: str | None) -> dict[tuple[str, str], int]:
+    """Dead letters still parked, per (topic, group)."""
+    query = (
+        select(dead_letter.c.topic, dead_letter.c.consumer_group, func.count())
+        .where(dead_letter.c.status == "parked")
+        .group_by(dead_letter.c.topic, dead_letter.c.consumer_group)
+    )
+    if topic is not None:
+        query = query.where(dead_letter.c.topic == topic)
+    return {(row[0], row[1]): int(row[2]) for row in connection.execute(query)}
 
 
 def prune(connection: Connection, older_than: datetime) -> int:
