@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 import orjson
@@ -28,25 +27,21 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from causeway.observe.tracing import stamped
 from causeway.runtime import metrics
 from causeway.runtime.backbone import (
     Claim,
-    DeadLetter,
-    DeadLetterQuery,
     Release,
     Settlement,
     SettleReport,
     TopicStats,
 )
 from causeway.runtime.backends import broker_sql, sql_admin
-from causeway.runtime.backends.outbox_relay import enqueue
+from causeway.runtime.backends.broker_backbone import BrokerBackbone
 from causeway.runtime.backends.rabbitmq_lanes import Lanes, Settle
 from causeway.runtime.backends.rabbitmq_link import DEFAULT_URL, SEQ_HEADER, Link, RabbitLayout
 from causeway.runtime.backends.rabbitmq_relay import RabbitRelay
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.runtime.backends.sql_dialect import as_utc, insert_for, write_transaction
-from causeway.runtime.backends.sql_log import append
 from causeway.runtime.envelope import Envelope, utc_now, uuid7
 from causeway.runtime.handler import Done, Park, Retry
 from causeway.store.tables.runtime import delivery, envelope, release
@@ -71,7 +66,7 @@ class _Held:
     redelivered: set[str] = field(default_factory=set)
 
 
-class RabbitMQBackbone:
+class RabbitMQBackbone(BrokerBackbone):
     """Backbone on RabbitMQ quorum queues; SQL holds the outbox, log, state and dead
     letters."""
 
@@ -115,17 +110,6 @@ class RabbitMQBackbone:
                     _count_release(connection, group, orjson.loads(message.body)["id"])
         self.link.close()
 
-    def __enter__(self) -> RabbitMQBackbone:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- subscriptions (state in SQL, shared by every process) ---------------------------
 
     def subscribe(self, topic: str, group: str, *, from_start: bool = False) -> None:
@@ -135,62 +119,7 @@ class RabbitMQBackbone:
         if from_start:
             self.replay(topic, group, from_offset=0)
 
-    def pause(self, topic: str, group: str, reason: str) -> None:
-        """Stop deliveries to the group until `resume`, in every process."""
-        self._sql.pause(topic, group, reason)
-
-    def resume(self, topic: str, group: str) -> None:
-        """Let a paused group receive deliveries again."""
-        self._sql.resume(topic, group)
-
-    def slow(self, topic: str, group: str, until: datetime) -> None:
-        """Hold every claim of the group until `until`, in all processes."""
-        self._sql.slow(topic, group, until)
-
     # -- publish -------------------------------------------------------------------------
-
-    def publish(
-        self, topic: str, envelopes: Sequence[Envelope], *, connection: Connection | None = None
-    ) -> list[str]:
-        """Log envelopes and queue them for the relay; in the caller's transaction if given.
-
-        Without a connection the envelopes are on the broker when this returns; with one,
-        the relay forwards them shortly after the caller commits.
-        """
-        if not envelopes:
-            return []
-        envelopes = stamped(envelopes)
-        if connection is not None:
-            ids = self._publish(connection, topic, envelopes)
-            self.relay.kick()
-            return ids
-        with write_transaction(self.engine) as own:
-            ids = self._publish(own, topic, envelopes)
-        self._forward_now()
-        return ids
-
-    def _forward_now(self) -> None:
-        """Relay what was just committed; if the broker is away, the relay thread retries.
-
-        The rows are committed either way, so the caller must not see a failure (a retry of
-        the publish would only be deduplicated).
-        """
-        try:
-            self.relay.flush()
-        except Exception:  # the background relay keeps trying
-            log.warning("relay deferred", exc_info=True)
-            self.relay.kick()
-
-    def _publish(
-        self, connection: Connection, topic: str, envelopes: Sequence[Envelope]
-    ) -> list[str]:
-        now = self.clock()
-        inserted = append(connection, topic, envelopes, now)
-        enqueue(connection, topic, [(row.seq, row.id) for row in inserted], now)
-        metrics.PUBLISHED.labels(topic).inc(len(inserted))
-        if len(inserted) < len(envelopes):
-            metrics.DUPLICATES.labels(topic).inc(len(envelopes) - len(inserted))
-        return [row.id for row in inserted]
 
     # -- claim, renew, settle ------------------------------------------------------------
 
@@ -319,12 +248,6 @@ class RabbitMQBackbone:
             log.warning("leases lost", topic=claim.topic, group=claim.group, envelopes=gone)
         return SettleReport(lost=gone, **counts)
 
-    @staticmethod
-    def _all_lost(claim: Claim, settlements: Mapping[str, Settlement]) -> SettleReport:
-        lost = tuple(settlements)
-        metrics.LEASES_LOST.labels(claim.topic, claim.group).inc(len(lost))
-        return SettleReport(lost=lost)
-
     def _record(self, claim: Claim, held: _Held, owned: Mapping[str, Settlement]) -> None:
         """The SQL side of a settle, committed before any ack: a delivery row per finished
         envelope (so a redelivered copy is dropped) or retried one (its attempts survive
@@ -393,39 +316,6 @@ class RabbitMQBackbone:
                 _count_release(connection, claim.group, item_id)
 
     # -- operations (dead letters, replay, stats) ------------------------------------------
-
-    def dead_letters(
-        self, *, topic: str | None = None, group: str | None = None, status: str = "parked",
-        limit: int = 100,
-    ) -> list[DeadLetter]:
-        """Dead letters, oldest first."""
-        return self._sql.dead_letters(topic=topic, group=group, status=status, limit=limit)
-
-    def find_dead_letters(self, query: DeadLetterQuery) -> list[DeadLetter]:
-        """Dead letters matching `query`, oldest first."""
-        return self._sql.find_dead_letters(query)
-
-    def dead_letter(self, dead_letter_id: int) -> DeadLetter:
-        """One dead letter by id."""
-        return self._sql.dead_letter(dead_letter_id)
-
-    def edit_dead_letter(self, dead_letter_id: int, payload: Mapping[str, Any]) -> DeadLetter:
-        """Replace the payload a replay will deliver."""
-        return self._sql.edit_dead_letter(dead_letter_id, payload)
-
-    def discard_dead_letter(self, dead_letter_id: int) -> None:
-        """Close a dead letter without replaying it."""
-        self._sql.discard_dead_letter(dead_letter_id)
-
-    def replay_dead_letter(self, dead_letter_id: int) -> str:
-        """Log the (edited) envelope anew and relay it to the tail of its bucket, for its
-        group's queue only."""
-        with write_transaction(self.engine) as connection:
-            new_id = broker_sql.enqueue_dead_letter_replay(
-                connection, dead_letter_id, self.clock()
-            )
-        self._forward_now()
-        return new_id
 
     def replay(
         self, topic: str, group: str, *, from_offset: int | None = None,
@@ -500,11 +390,6 @@ class RabbitMQBackbone:
             metrics.observe(item)
             result.append(item)
         return result
-
-    def prune(self, older_than: datetime) -> int:
-        """Delete log entries older than `older_than` that no dead letter or relay needs
-        (their delivery rows go with them)."""
-        return self._sql.prune(older_than)
 
 
 _COUNTER: dict[type, str] = {
