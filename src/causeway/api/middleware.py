@@ -7,6 +7,7 @@ plain ASGI middleware so the context variables it sets reach the route's own tas
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from typing import Any
 
@@ -38,7 +39,7 @@ def describe(error: BaseException) -> dict[str, Any]:
     return {
         "error_type": type(error).__name__,
         "error": message[:300],
-        "stack": [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames],
+        "frames": [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames],
     }
 
 
@@ -67,19 +68,20 @@ class RequestContextMiddleware:
 
         try:
             with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
-                too_large = self._too_large(headers)
+                too_large = self._too_large(Request(scope), headers)
                 if too_large is not None:
                     await too_large(scope, receive, send_with_id)
                     return
                 try:
                     await self.app(scope, receive, send_with_id)
                 except Exception as error:
-                    log.error(
-                        "request failed",
-                        method=scope.get("method"),
-                        path=scope.get("path"),
-                        **describe(error),
-                    )
+                    with contextlib.suppress(Exception):  # a log failure must not hide the 500
+                        log.error(
+                            "request failed",
+                            method=scope.get("method"),
+                            path=scope.get("path"),
+                            **describe(error),
+                        )
                     if started:
                         raise
                     response = problem_response(
@@ -93,7 +95,7 @@ class RequestContextMiddleware:
         finally:
             reset_correlation_id(token)
 
-    def _too_large(self, headers: Headers) -> ASGIApp | None:
+    def _too_large(self, request: Request, headers: Headers) -> ASGIApp | None:
         length = headers.get("content-length")
         if length is None:
             return None
@@ -101,10 +103,10 @@ class RequestContextMiddleware:
             return None
         if not length.isdigit():
             return problem_response(
-                None, 400, "malformed-request", "Malformed request", "bad Content-Length"
+                request, 400, "malformed-request", "Malformed request", "bad Content-Length"
             )
         return problem_response(
-            None,
+            request,
             413,
             "body-too-large",
             "Request body too large",

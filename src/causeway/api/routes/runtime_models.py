@@ -7,6 +7,7 @@ sends can reach the database in a shape it would refuse.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -84,10 +85,23 @@ class DeadLetterSelection(_Filters):
 
 def _storable(payload: dict[str, Any]) -> dict[str, Any]:
     try:
-        orjson.dumps(payload)
+        orjson.dumps(payload)  # refuses >64-bit integers, lone surrogates, deep nesting
     except orjson.JSONEncodeError as error:
         raise ValueError(f"the payload cannot be stored: {error}") from None
+    if not _finite(payload):
+        raise ValueError("the payload holds NaN or Infinity, which JSON cannot carry")
     return payload
+
+
+def _finite(value: Any) -> bool:
+    # Python's JSON parser accepts NaN and Infinity; stored, they would turn into null.
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
 
 
 Payload = Annotated[dict[str, Any], AfterValidator(_storable)]
