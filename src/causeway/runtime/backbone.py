@@ -53,6 +53,19 @@ class SettleReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """One failed delivery of an envelope to a group: retried after `delay_seconds`, or
+    parked (the last one of a dead letter)."""
+
+    attempt: int
+    at: datetime
+    outcome: str
+    error_class: str
+    error: str
+    delay_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A parked envelope with why it failed and an editable copy of its payload."""
 
@@ -73,6 +86,8 @@ class DeadLetter:
     first_seen: datetime
     last_seen: datetime
     replayed_as: str | None
+    history: tuple[Attempt, ...] = ()
+    """Every failed attempt, oldest first (filled when one letter is read)."""
 
 
 DEAD_LETTER_STATUSES = ("parked", "replayed", "discarded")
@@ -128,6 +143,9 @@ class TopicStats:
     lag_seconds: float
     paused: bool
     pause_reason: str | None
+    dead_letters: int = 0
+    """Dead letters still parked (waiting for an operator); `parked` counts every envelope
+    ever parked, replayed ones included."""
 
 
 class Backbone(Protocol):

@@ -5,7 +5,12 @@ Partition keys would explode the series count, so they only appear in logs.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from causeway.runtime.backbone import TopicStats
 
 PUBLISHED = Counter(
     "causeway_runtime_published",
@@ -51,6 +56,22 @@ PAUSED = Gauge(
     "1 while the subscription is paused after a fatal failure.",
     ["topic", "group"],
 )
+DEAD_LETTERS = Gauge(
+    "causeway_runtime_dead_letters",
+    "Dead letters parked and waiting for an operator (fix and replay, or discard).",
+    ["topic", "group"],
+)
+
+
+def observe(stats: TopicStats) -> None:
+    """Set the backlog, lag, pause and dead-letter gauges of one flow from its stats."""
+    labels = (stats.topic, stats.group)
+    PENDING.labels(*labels).set(stats.ready + stats.in_flight + stats.scheduled)
+    LAG.labels(*labels).set(stats.lag_seconds)
+    PAUSED.labels(*labels).set(1 if stats.paused else 0)
+    DEAD_LETTERS.labels(*labels).set(stats.dead_letters)
+
+
 HANDLER_LATENCY = Histogram(
     "causeway_runtime_handler_seconds",
     "Time a handler took for one batch.",

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from causeway.connectors.contract import Connector
 from causeway.mapping.loader import shipped_mappings
+from causeway.observe.metrics_endpoint import refresh_gauges, serve_metrics
 from causeway.project import Project, ProjectError, load_project
 from causeway.runtime.backends.factory import RuntimeSettings, close_backbone, open_backbone
 from causeway.runtime.envelope import Envelope
@@ -80,6 +81,16 @@ def run_command(
         bool, typer.Option(help="Match existing customers across systems before syncing.")
     ] = False,
     url: UrlOption = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CAUSEWAY_METRICS_PORT",
+            help="Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(envvar="CAUSEWAY_METRICS_HOST", help="Address for the metrics page.")
+    ] = "127.0.0.1",
 ) -> None:
     """Sync the configured entities between the project's systems (Ctrl-C stops)."""
     project = _project(project_file)
@@ -103,10 +114,18 @@ def run_command(
                 )
                 return 1 if pipeline.parked() else 0
             stop = asyncio.Event()
+            gauges = None
+            if metrics_port is not None:
+                serve_metrics(metrics_host, metrics_port)
+                gauges = asyncio.create_task(refresh_gauges(backbone, stop))
             try:
                 await pipeline.run(stop)
             except asyncio.CancelledError:
                 stop.set()
+            finally:
+                stop.set()
+                if gauges is not None:
+                    await gauges
             return 0
         finally:
             await _close(list(connectors.values()))

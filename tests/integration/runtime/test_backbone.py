@@ -106,6 +106,30 @@ def test_parking_keeps_a_dead_letter_and_lets_the_partition_move_on(
     assert numbers(after.envelopes) == [("A", 2)]
 
 
+def test_a_dead_letter_keeps_the_history_of_its_attempts(
+    backbone: SqlBackbone, clock: ManualClock
+) -> None:
+    backbone.subscribe(TOPIC, GROUP)
+    backbone.publish(TOPIC, [change("A", 1)])
+    for error in ("503 Service Unavailable", "read timeout"):
+        claim = backbone.claim(TOPIC, GROUP, max_batch=10, lease_seconds=30)
+        backbone.settle(claim, {claim.envelopes[0].id: Retry(ErrorClass.RETRYABLE, error, 5)})
+        clock.advance(6)
+    claim = backbone.claim(TOPIC, GROUP, max_batch=10, lease_seconds=30)
+    backbone.settle(claim, {claim.envelopes[0].id: Park("bad email", field="Email")})
+    [listed] = backbone.dead_letters(topic=TOPIC)
+
+    letter = backbone.dead_letter(listed.id)
+
+    assert [(a.attempt, a.outcome, a.error) for a in letter.history] == [
+        (1, "retried", "503 Service Unavailable"),
+        (2, "retried", "read timeout"),
+        (3, "parked", "bad email"),
+    ]
+    assert [a.delay_seconds for a in letter.history] == [5, 5, None]
+    assert letter.history[1].at - letter.history[0].at == timedelta(seconds=6)
+
+
 def test_an_expired_lease_passes_the_envelope_to_another_worker(
     backbone: SqlBackbone, clock: ManualClock
 ) -> None:

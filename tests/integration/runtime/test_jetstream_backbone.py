@@ -314,3 +314,21 @@ def test_close_gives_back_unclaimed_heads_and_leaves_no_threads(
     assert [item.payload["n"] for item in taken.envelopes] == [0]
     assert sorted(item.payload["n"] for item in rest) == list(range(1, 12))
     assert all(item.attempt == 1 for item in rest)  # given back, not counted
+
+
+def test_a_dead_letter_keeps_the_history_of_its_attempts(backbone: JetStreamBackbone) -> None:
+    backbone.publish(TOPIC, [change("H-1", 1)])
+    first, _ = first_claim(backbone)
+    backbone.settle(first, {first.envelopes[0].id: Retry(ErrorClass.RETRYABLE, "503", delay=0.1)})
+    second, _ = first_claim(backbone)
+    item = second.envelopes[0]
+    backbone.settle(second, {item.id: Park("VAT number rejected", field="vat", record="H-1")})
+    [letter] = backbone.dead_letters(topic=TOPIC)
+
+    history = backbone.dead_letter(letter.id).history
+
+    assert [(a.attempt, a.outcome, a.error_class, a.error) for a in history] == [
+        (1, "retried", "retryable", "503"),
+        (2, "parked", "invalid", "VAT number rejected"),
+    ]
+    assert history[0].delay_seconds == 0.1

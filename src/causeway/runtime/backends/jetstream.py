@@ -342,10 +342,16 @@ class JetStreamBackbone:
             for k, v in applied.items()
             if isinstance(v, Done | Park) and held.leases[k].msg.metadata.num_delivered > 1
         ]
-        if not (parks or releases or finished):
+        failures = [
+            (held.leases[k].seq, attempts[k], v)
+            for k, v in applied.items()
+            if isinstance(v, Retry | Park)
+        ]
+        if not (parks or releases or finished or failures):
             return
         now = self.clock()
         with write_transaction(self.engine) as connection:
+            sql_admin.record_attempts(connection, claim.group, failures, now)
             for item_id, outcome in parks.items():
                 sql_admin.park(
                     connection, claim.topic, claim.group, held.leases[item_id].seq, outcome,
@@ -427,6 +433,7 @@ class JetStreamBackbone:
         now = self.clock()
         with self.engine.connect() as connection:
             found = broker_sql.subscriptions(connection, topic)
+            waiting = sql_admin.waiting_dead_letters(connection, topic)
             counts = {
                 (sub.topic, sub.consumer_group): broker_sql.group_counts(connection, sub)
                 for sub in found
@@ -456,10 +463,9 @@ class JetStreamBackbone:
                 lag_seconds=max(lag, 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
+                dead_letters=waiting.get((sub.topic, sub.consumer_group), 0),
             )
-            metrics.PENDING.labels(item.topic, item.group).set(item.ready + item.in_flight)
-            metrics.LAG.labels(item.topic, item.group).set(item.lag_seconds)
-            metrics.PAUSED.labels(item.topic, item.group).set(1 if item.paused else 0)
+            metrics.observe(item)
             result.append(item)
         return result
 

@@ -368,6 +368,12 @@ class RabbitMQBackbone:
                         },
                     )
                 )
+            failures = [
+                (claim.offsets[k], attempts[k], v)
+                for k, v in owned.items()
+                if isinstance(v, Retry | Park)
+            ]
+            sql_admin.record_attempts(connection, claim.group, failures, now)
             for item_id, outcome in finished.items():
                 if isinstance(outcome, Park):
                     sql_admin.park(
@@ -466,6 +472,7 @@ class RabbitMQBackbone:
         now = self.clock()
         with self.engine.connect() as connection:
             found = broker_sql.subscriptions(connection, topic)
+            waiting = sql_admin.waiting_dead_letters(connection, topic)
             counts = [_counts(connection, sub, now) for sub in found]
         result = []
         for sub, (sql, settled, done, scheduled, oldest) in zip(found, counts, strict=True):
@@ -488,12 +495,9 @@ class RabbitMQBackbone:
                 lag_seconds=max(max(ages, default=0.0), 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
+                dead_letters=waiting.get((sub.topic, sub.consumer_group), 0),
             )
-            metrics.PENDING.labels(item.topic, item.group).set(
-                item.ready + item.in_flight + item.scheduled
-            )
-            metrics.LAG.labels(item.topic, item.group).set(item.lag_seconds)
-            metrics.PAUSED.labels(item.topic, item.group).set(1 if item.paused else 0)
+            metrics.observe(item)
             result.append(item)
         return result
 

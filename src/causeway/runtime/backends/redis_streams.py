@@ -239,11 +239,26 @@ class RedisBackbone:
             elif isinstance(outcome, Park):
                 metrics.PARKED.labels(claim.topic, claim.group, outcome.error_class).inc()
         metrics.ACKED.labels(claim.topic, claim.group).inc(counts["acked"])
+        self._record_failures(claim, todo, lost)
         gone = tuple(item_id for item_id in settlements if item_id in lost)
         if gone:
             metrics.LEASES_LOST.labels(claim.topic, claim.group).inc(len(gone))
             log.warning("leases lost", topic=claim.topic, group=claim.group, envelopes=gone)
         return SettleReport(lost=gone, **counts)
+
+    def _record_failures(
+        self, claim: Claim, applied: Mapping[str, Settlement], lost: set[str]
+    ) -> None:
+        """Each retry and park applied, for the dead letters' history."""
+        attempts = {item.id: item.attempt for item in claim.envelopes}
+        failures = [
+            (claim.offsets[k], attempts[k], v)
+            for k, v in applied.items()
+            if isinstance(v, Retry | Park) and k not in lost
+        ]
+        if failures:
+            with write_transaction(self.engine) as connection:
+                sql_admin.record_attempts(connection, claim.group, failures, self.clock())
 
     @staticmethod
     def _all_lost(claim: Claim, settlements: Mapping[str, Settlement]) -> SettleReport:
@@ -341,6 +356,7 @@ class RedisBackbone:
         now = self.clock()
         with self.engine.connect() as connection:
             found = broker_sql.subscriptions(connection, topic)
+            waiting = sql_admin.waiting_dead_letters(connection, topic)
             counts = [broker_sql.group_counts(connection, sub) for sub in found]
         result = []
         for sub, sql in zip(found, counts, strict=True):
@@ -361,12 +377,9 @@ class RedisBackbone:
                 lag_seconds=max(max(ages, default=0.0), 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
+                dead_letters=waiting.get((sub.topic, sub.consumer_group), 0),
             )
-            metrics.PENDING.labels(item.topic, item.group).set(
-                item.ready + item.in_flight + item.scheduled
-            )
-            metrics.LAG.labels(item.topic, item.group).set(item.lag_seconds)
-            metrics.PAUSED.labels(item.topic, item.group).set(1 if item.paused else 0)
+            metrics.observe(item)
             result.append(item)
         return result
 

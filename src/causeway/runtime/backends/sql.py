@@ -215,6 +215,8 @@ class SqlBackbone:
                     .values(status=DONE, done_at=now, lease_token=None, lease_expires_at=None)
                 )
                 counts["acked"] = len(acked)
+            failures: list[tuple[int, int, Retry | Park]] = []
+            numbers = {item.id: item.attempt for item in claim.envelopes}
             for envelope_id, outcome in settlements.items():
                 seq = claim.offsets[envelope_id]
                 if seq not in held or isinstance(outcome, Done):
@@ -222,6 +224,9 @@ class SqlBackbone:
                 _settle_one(connection, claim, seq, outcome, now)
                 counts[_COUNTER[type(outcome)]] += 1
                 self._count(claim, outcome)
+                if isinstance(outcome, Retry | Park):
+                    failures.append((seq, numbers[envelope_id], outcome))
+            sql_admin.record_attempts(connection, claim.group, failures, now)
         metrics.ACKED.labels(claim.topic, claim.group).inc(counts["acked"])
         if lost:
             metrics.LEASES_LOST.labels(claim.topic, claim.group).inc(len(lost))
@@ -285,11 +290,7 @@ class SqlBackbone:
         with self.engine.connect() as connection:
             found = sql_admin.topic_stats(connection, topic, self.clock())
         for item in found:
-            metrics.PENDING.labels(item.topic, item.group).set(
-                item.ready + item.in_flight + item.scheduled
-            )
-            metrics.LAG.labels(item.topic, item.group).set(item.lag_seconds)
-            metrics.PAUSED.labels(item.topic, item.group).set(1 if item.paused else 0)
+            metrics.observe(item)
         return found
 
     def prune(self, older_than: datetime) -> int:

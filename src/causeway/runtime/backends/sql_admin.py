@@ -5,7 +5,8 @@ Plain functions on a connection, so the CLI, the console and tests share one imp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from causeway.runtime.backbone import DeadLetter, DeadLetterQuery, TopicStats
+from causeway.runtime.backbone import Attempt, DeadLetter, DeadLetterQuery, TopicStats
 from causeway.runtime.backends.sql_dialect import as_utc, insert_for
 from causeway.runtime.envelope import uuid7
 from causeway.runtime.errors import (
@@ -39,8 +40,15 @@ from causeway.runtime.errors import (
     DeadLetterStateError,
     SubscriptionNotFoundError,
 )
-from causeway.runtime.handler import Park
-from causeway.store.tables.runtime import dead_letter, delivery, envelope, relay, subscription
+from causeway.runtime.handler import Park, Retry
+from causeway.store.tables.runtime import (
+    attempt,
+    dead_letter,
+    delivery,
+    envelope,
+    relay,
+    subscription,
+)
 
 log = structlog.get_logger("causeway.runtime")
 
@@ -113,6 +121,54 @@ def park(
         error_class=str(outcome.error_class),
         record=outcome.record,
         field=outcome.field,
+    )
+
+
+ERROR_KEPT = 4_000
+"""Characters of an error kept per attempt: enough for a stack's message, bounded."""
+
+
+def record_attempts(
+    connection: Connection,
+    group: str,
+    failures: Sequence[tuple[int, int, Retry | Park]],
+    now: datetime,
+) -> None:
+    """Keep each failed delivery, (offset, attempt number, what was decided), for the
+    dead letter's history; in the settle's transaction where the backend has one."""
+    rows = [
+        {
+            "consumer_group": group,
+            "seq": seq,
+            "attempt": number,
+            "at": now,
+            "outcome": "retried" if isinstance(outcome, Retry) else "parked",
+            "error_class": str(outcome.error_class),
+            "error": outcome.reason[:ERROR_KEPT],
+            "delay_seconds": outcome.delay if isinstance(outcome, Retry) else None,
+        }
+        for seq, number, outcome in failures
+    ]
+    if rows:
+        connection.execute(insert(attempt), rows)
+
+
+def _history(connection: Connection, group: str, seq: int) -> tuple[Attempt, ...]:
+    rows = connection.execute(
+        select(attempt)
+        .where(attempt.c.consumer_group == group, attempt.c.seq == seq)
+        .order_by(attempt.c.id)
+    ).all()
+    return tuple(
+        Attempt(
+            attempt=row.attempt,
+            at=as_utc(row.at),
+            outcome=row.outcome,
+            error_class=row.error_class,
+            error=row.error,
+            delay_seconds=row.delay_seconds,
+        )
+        for row in rows
     )
 
 
@@ -190,7 +246,8 @@ def read_dead_letter(connection: Connection, dead_letter_id: int) -> DeadLetter:
     row = connection.execute(select(dead_letter).where(dead_letter.c.id == dead_letter_id)).first()
     if row is None:
         raise DeadLetterNotFoundError(dead_letter_id)
-    return _dead_letter(row)
+    found = _dead_letter(row)
+    return replace(found, history=_history(connection, found.group, found.offset))
 
 
 def _parked(connection: Connection, dead_letter_id: int, action: str) -> DeadLetter:
@@ -367,6 +424,7 @@ def topic_stats(connection: Connection, topic: str | None, now: datetime) -> lis
         aggregates = aggregates.where(delivery.c.topic == topic)
         subscriptions = subscriptions.where(subscription.c.topic == topic)
     found = {(row.topic, row.consumer_group): row for row in connection.execute(aggregates)}
+    waiting = waiting_dead_letters(connection, topic)
     result = []
     for sub in connection.execute(subscriptions.order_by(subscription.c.topic)).all():
         row = found.get((sub.topic, sub.consumer_group))
@@ -384,9 +442,22 @@ def topic_stats(connection: Connection, topic: str | None, now: datetime) -> lis
                 lag_seconds=max(lag, 0.0),
                 paused=bool(sub.paused),
                 pause_reason=sub.pause_reason,
+                dead_letters=waiting.get((sub.topic, sub.consumer_group), 0),
             )
         )
     return result
+
+
+def waiting_dead_letters(connection: Connection, topic: str | None) -> dict[tuple[str, str], int]:
+    """Dead letters still parked, per (topic, group)."""
+    query = (
+        select(dead_letter.c.topic, dead_letter.c.consumer_group, func.count())
+        .where(dead_letter.c.status == "parked")
+        .group_by(dead_letter.c.topic, dead_letter.c.consumer_group)
+    )
+    if topic is not None:
+        query = query.where(dead_letter.c.topic == topic)
+    return {(row[0], row[1]): int(row[2]) for row in connection.execute(query)}
 
 
 def prune(connection: Connection, older_than: datetime) -> int:
@@ -400,5 +471,6 @@ def prune(connection: Connection, older_than: datetime) -> int:
     )
     doomed = select(envelope.c.seq).where(envelope.c.published_at < older_than, ~still_needed)
     connection.execute(delete(dead_letter).where(dead_letter.c.seq.in_(doomed)))
+    connection.execute(delete(attempt).where(attempt.c.seq.in_(doomed)))
     connection.execute(delete(delivery).where(delivery.c.seq.in_(doomed)))
     return int(connection.execute(delete(envelope).where(envelope.c.seq.in_(doomed))).rowcount)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -182,4 +183,27 @@ release = Table(
     Column("released", Integer, nullable=False),
 )
 
-RUNTIME_TABLES = (envelope, subscription, delivery, dead_letter, relay, release)
+attempt = Table(
+    "runtime_attempt",
+    metadata,
+    # Every failed delivery of an envelope to a group (retried or parked), so a dead letter
+    # shows its whole history, not only the last error. Successes are not kept here.
+    Column("id", Offset, primary_key=True, autoincrement=True),
+    Column("consumer_group", String(200), nullable=False),
+    Column(
+        "seq",
+        Offset,
+        ForeignKey("runtime_envelope.seq", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # retried | parked
+    Column("outcome", String(16), nullable=False),
+    Column("error_class", String(16), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("delay_seconds", Float, nullable=True),
+    Index(None, "seq", "consumer_group"),
+)
+
+RUNTIME_TABLES = (envelope, subscription, delivery, dead_letter, relay, release, attempt)
