@@ -75,6 +75,7 @@ def test_a_fixed_letter_is_replayed_exactly_once_and_delivered(
     assert again.json()["type"] == "urn:causeway:problem:dead-letter-not-parked"
     assert again.json()["dead_letter_status"] == "replayed"
     assert shown["status"] == "replayed"
+    assert [attempt["outcome"] for attempt in shown["history"]] == ["parked"]
     assert shown["replayed_as"] == envelope_id
 
     assert parked.run_once() == 1

@@ -116,6 +116,19 @@ class PauseRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]+$")
 
 
+class AttemptOut(BaseModel):
+    """One failed delivery: retried after `delay_seconds`, or parked (the last one)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    attempt: int
+    at: datetime
+    outcome: str
+    error_class: str
+    error: str
+    delay_seconds: float | None
+
+
 class DeadLetterOut(BaseModel):
     """A dead letter: where it was parked, why, and the payload a replay would deliver."""
 
@@ -138,6 +151,9 @@ class DeadLetterOut(BaseModel):
     first_seen: datetime
     last_seen: datetime
     replayed_as: str | None
+    history: list[AttemptOut] = Field(
+        default_factory=list, description="failed attempts, oldest first (one letter only)"
+    )
 
 
 class DeadLetterPage(BaseModel):
