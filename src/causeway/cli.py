@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from causeway.api.cli import app as api_app
 from causeway.runtime.cli import app as dlq_app
 from causeway.runtime.cli import flow_app
 from causeway.sandbox.cli import app as sandbox_app
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(api_app, name="api")
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(flow_app, name="flow")

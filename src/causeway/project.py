@@ -12,6 +12,7 @@ and the operators' commands all work from the same place:
     sync: sync.yaml          # optional: the shipped customer and product sync otherwise
     mappings: [mappings/]    # optional: override or add to the shipped mappings
     runtime: {backend: jetstream, nats_url: nats://nats:4222}   # optional: SQL otherwise
+    api: {clients: {ops: {secret_hash: "scrypt$...", scopes: [runtime:read]}}}  # docs/api.md
 
 Secrets come from the environment (`${NAME}`), never from the file itself; a missing variable
 is an error naming the file and the key.
@@ -28,6 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from causeway.api.settings import ApiSettings
 from causeway.connectors.contract import Connector
 from causeway.mapping.loader import MappingCatalog, load_mappings, shipped_mappings
 from causeway.runtime.backends.factory import RuntimeSettings
@@ -63,6 +65,7 @@ class ProjectConfig(BaseModel):
     sync: Path | None = None
     mappings: list[Path] = Field(default_factory=list)
     runtime: RuntimeSettings | None = None
+    api: ApiSettings | None = None
 
 
 class Project:

@@ -1,0 +1,63 @@
+"""`create_app`: Causeway's HTTP API, versioned under /v1, every route behind a token.
+
+The app holds no global state: settings, the token service and the backbone hang off
+`app.state`, so tests and `causeway api serve` build apps the same way and several apps can
+live in one process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from fastapi import FastAPI
+
+from causeway import __version__
+from causeway.api import problems
+from causeway.api.auth import TOKEN_PATH
+from causeway.api.middleware import RequestContextMiddleware
+from causeway.api.routes import health, oauth, runtime
+from causeway.api.settings import ApiSettings
+from causeway.api.tokens import TokenService
+from causeway.runtime.backbone import Backbone
+
+OPENAPI_PATH = "/v1/openapi.json"
+DOCS_PATH = "/v1/docs"
+PUBLIC_PATHS = frozenset(
+    {TOKEN_PATH, "/healthz", OPENAPI_PATH, DOCS_PATH, f"{DOCS_PATH}/oauth2-redirect"}
+)
+"""The only paths served without an access token."""
+
+
+def create_app(
+    settings: ApiSettings,
+    backbone: Backbone,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """The API over `backbone`; raises ApiConfigError when no usable signing key is set."""
+    app = FastAPI(
+        title="Causeway API",
+        version=__version__,
+        summary="Operate and query Causeway: dead letters, flows and, later, business data.",
+        openapi_url=OPENAPI_PATH,
+        docs_url=DOCS_PATH,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{DOCS_PATH}/oauth2-redirect",
+    )
+    app.state.settings = settings
+    app.state.backbone = backbone
+    app.state.tokens = TokenService(
+        settings.key(env),
+        audience=settings.audience,
+        issuer=settings.issuer,
+        ttl=settings.token_ttl,
+        clock=clock,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(oauth.router)
+    runtime.install(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

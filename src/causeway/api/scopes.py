@@ -1,0 +1,16 @@
+"""The scopes a client may be granted; each route asks for exactly one.
+
+Kept apart from the routes so the settings can validate a client's scopes without importing
+FastAPI, and so the token endpoint, the docs and the OpenAPI security scheme list the same set.
+"""
+
+from __future__ import annotations
+
+RUNTIME_READ = "runtime:read"
+RUNTIME_OPERATE = "runtime:operate"
+
+SCOPES: dict[str, str] = {
+    RUNTIME_READ: "List and show dead letters; read flow depth, lag and pause state.",
+    RUNTIME_OPERATE: "Edit, replay and discard dead letters; pause and resume flows.",
+}
+"""Every scope the API knows, with what it allows (shown in the OpenAPI document)."""
