@@ -10,12 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from causeway import __version__
 from causeway.api import problems
-from causeway.api.auth import TOKEN_PATH
+from causeway.api.auth import TOKEN_PATH, authenticate
 from causeway.api.middleware import RequestContextMiddleware
+from causeway.api.problems import Problem
 from causeway.api.routes import health, oauth, runtime
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
@@ -56,8 +59,28 @@ def create_app(
         clock=clock,
     )
     problems.install(app)
+    app.add_exception_handler(RequestValidationError, _authenticated_first)
     app.include_router(health.router)
     app.include_router(oauth.router)
     runtime.install(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+async def _authenticated_first(request: Request, error: Exception) -> JSONResponse:
+    """A body or query FastAPI could not parse is only described to an authenticated caller:
+    anyone else gets the 401 the route would have given (FastAPI parses before it checks)."""
+    if request.url.path not in PUBLIC_PATHS:
+        try:
+            authenticate(request, request.headers.get("authorization"))
+        except Problem as refused:
+            return problems.problem_response(
+                request,
+                refused.status,
+                refused.kind,
+                refused.title,
+                refused.detail,
+                headers=refused.headers,
+                extensions=refused.extensions,
+            )
+    return await problems.validation_failed(request, error)

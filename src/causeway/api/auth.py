@@ -54,6 +54,29 @@ def authorize(
     authorization: Annotated[str | None, Depends(oauth2)],
 ) -> Principal:
     """The caller behind a valid bearer token holding every scope the route asks for."""
+    principal = authenticate(request, authorization)
+    missing = [scope for scope in security_scopes.scopes if scope not in principal.scopes]
+    if missing:
+        needed = " ".join(missing)
+        log.info("scope refused", client_id=principal.subject, needed=needed)
+        raise Problem(
+            403,
+            "insufficient-scope",
+            "Insufficient scope",
+            f"this call needs the scope {needed}",
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer realm="{REALM}", error="insufficient_scope", scope="{needed}"'
+                )
+            },
+            required_scope=needed,
+        )
+    return principal
+
+
+def authenticate(request: Request, authorization: str | None) -> Principal:
+    """The caller behind a valid bearer token (scopes narrowed to what its client may still
+    hold); a 401 problem otherwise."""
     tokens: TokenService = request.app.state.tokens
     settings: ApiSettings = request.app.state.settings
     if not authorization:
@@ -72,25 +95,8 @@ def authorize(
         log.info("token of an unknown client", client_id=principal.subject)
         raise _unauthorized("the client is no longer allowed in", presented=True)
     # A client's scopes may have been narrowed since the token was issued: the config wins.
-    principal = Principal(
+    return Principal(
         subject=principal.subject,
         scopes=principal.scopes & frozenset(client.scopes),
         token_id=principal.token_id,
     )
-    missing = [scope for scope in security_scopes.scopes if scope not in principal.scopes]
-    if missing:
-        needed = " ".join(missing)
-        log.info("scope refused", client_id=principal.subject, needed=needed)
-        raise Problem(
-            403,
-            "insufficient-scope",
-            "Insufficient scope",
-            f"this call needs the scope {needed}",
-            headers={
-                "WWW-Authenticate": (
-                    f'Bearer realm="{REALM}", error="insufficient_scope", scope="{needed}"'
-                )
-            },
-            required_scope=needed,
-        )
-    return principal

@@ -130,7 +130,7 @@ async def _problem(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _validation(request: Request, error: Exception) -> JSONResponse:
+async def validation_failed(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = field_errors(error.errors())
     if any(entry["code"] == "json_invalid" for entry in errors):
@@ -175,7 +175,7 @@ def _phrase(status: int) -> str:
 def install(app: FastAPI) -> None:
     """Answer problems, validation failures and HTTP errors as problem+json."""
     app.add_exception_handler(Problem, _problem)
-    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(StarletteHTTPException, _http)
 
 
