@@ -30,6 +30,12 @@ from causeway.connectors.s4hana.odata import (
     parse_datetime,
     parse_time,
 )
+from causeway.connectors.s4hana.simulation import (
+    OrderSimulator,
+    QuoteLine,
+    SalesArea,
+    Simulation,
+)
 from causeway.connectors.watermark import Watermark, advance, settled_until
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,6 +60,7 @@ class S4Connector:
         self.client = client or S4Client(settings)
         self.settle = settle
         self.contacts = ContactPersons(self.client)
+        self.simulations = OrderSimulator(self.client)
 
     def modified_at(self, spec: EntitySpec, row: dict[str, Any]) -> datetime | None:
         """When the record last changed, from whichever stamp the entity set carries."""
@@ -297,6 +304,20 @@ class S4Connector:
             fields=fields,
             key_fields=(spec.key,),
             external_id_fields=(spec.reference,) if spec.reference else (),
+        )
+
+    async def simulate_order(
+        self,
+        sold_to: str,
+        currency: str,
+        lines: Sequence[QuoteLine],
+        *,
+        sales_area: SalesArea | None = None,
+        timeout_s: float | None = None,
+    ) -> Simulation:
+        """Price and available-to-promise of quote lines, nothing saved (see `simulation`)."""
+        return await self.simulations.simulate_order(
+            sold_to, currency, lines, sales_area=sales_area, timeout_s=timeout_s
         )
 
     async def aclose(self) -> None:

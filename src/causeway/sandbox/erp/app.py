@@ -22,6 +22,7 @@ from causeway.sandbox.erp.contacts import ContactFunctionRules, ContactRules
 from causeway.sandbox.erp.endpoint import Logon, odata_router
 from causeway.sandbox.erp.errors import render_error
 from causeway.sandbox.erp.lifecycle import Lifecycle
+from causeway.sandbox.erp.order_simulation import SalesOrderSimulation
 from causeway.sandbox.erp.orders import SalesOrderItemRules, SalesOrderRules
 from causeway.sandbox.erp.partners import AddressRules, BusinessPartnerRules, CustomerPartRules
 from causeway.sandbox.erp.security import SessionRegistry
@@ -72,6 +73,7 @@ class ErpState:
             "A_ProductDescription": ProductPartRules(),
             "A_ProductPlant": ProductPartRules(),
         })
+        self.erp.simulations["API_SALES_ORDER_SIMULATION_SRV"] = SalesOrderSimulation()
         self.lifecycle = Lifecycle(self.erp)
         self.seed = seed
         self.seed_index: dict[str, str] = {}

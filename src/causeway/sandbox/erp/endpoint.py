@@ -27,8 +27,8 @@ from causeway.sandbox.erp.security import (
     www_authenticate,
 )
 from causeway.sandbox.erp.store import key_of
-from causeway.sandbox.erp.system import Erp
-from causeway.sandbox.erp.uri import ResourcePath, split_path
+from causeway.sandbox.erp.system import Erp, Simulation
+from causeway.sandbox.erp.uri import ResourcePath, resolve_set, split_path
 
 _log = logging.getLogger(__name__)
 ROOT = "/sap/opu/odata/sap"
@@ -167,6 +167,9 @@ def _dispatch(erp: Erp, call: Call) -> Response:
     fmt = call.params.get("$format")
     if fmt is not None and fmt.lower() != "json":
         raise bad_request(f"Format '{fmt}' is not supported; use $format=json", target="$format")
+    simulation = erp.simulations.get(service.name)
+    if simulation is not None:
+        return _simulate(erp, call, simulation, representation)
     target = reads.resolve(erp, service, call.path, call.params)
     if call.method in ("GET", "HEAD"):
         if call.path.count:
@@ -196,6 +199,19 @@ def _dispatch(erp: Erp, call: Call) -> Response:
                 changes.setdefault(prop.name, None)
     writes.update(erp, target.entity, target.key, changes)
     return Response(status_code=204)
+
+
+def _simulate(
+    erp: Erp, call: Call, simulation: Simulation, representation: Representation
+) -> Response:
+    """POST on a simulation service's entity set; nothing else is offered there."""
+    first = call.path.segments[0]
+    entity = resolve_set(call.service, first)
+    single_set = len(call.path.segments) == 1 and first.predicate is None
+    if call.method != "POST" or not single_set or entity.entity_set != simulation.entity_set:
+        raise writes.method_not_allowed(entity, call.method)
+    payload = decode_payload(call.service, entity, _body(call), "create")
+    return simulation.simulate(erp, payload, representation)
 
 
 def _body(call: Call) -> Any:

@@ -18,11 +18,15 @@ from causeway.sandbox.erp.services import (
     outbound_delivery,
     product,
     sales_order,
+    sales_order_simulation,
 )
 from causeway.sandbox.erp.store import Record, Store
 
 if TYPE_CHECKING:
+    from starlette.responses import Response
+
     from causeway.sandbox.erp.payload import Payload
+    from causeway.sandbox.erp.representation import Representation
 
 SERVICES: tuple[ServiceModel, ...] = (
     business_partner.SERVICE,
@@ -30,6 +34,7 @@ SERVICES: tuple[ServiceModel, ...] = (
     sales_order.SERVICE,
     billing_document.SERVICE,
     outbound_delivery.SERVICE,
+    sales_order_simulation.SERVICE,
 )
 USER = "CAUSEWAY"
 
@@ -52,6 +57,17 @@ class EntityRules(Protocol):
         ...
 
 
+class Simulation(Protocol):
+    """A service that computes an answer instead of storing: POST on its one entity set
+    returns the simulated document and nothing is saved (reads are not offered)."""
+
+    entity_set: str
+
+    def simulate(self, erp: Erp, payload: Payload, representation: Representation) -> Response:
+        """The 201 answer for the decoded request payload."""
+        ...
+
+
 @dataclass
 class Erp:
     """The sandbox ERP system state shared by the OData services and the lifecycle."""
@@ -60,6 +76,8 @@ class Erp:
     clock: SimulatedClock
     page_size: int
     rules: dict[str, EntityRules] = field(default_factory=dict)
+    simulations: dict[str, Simulation] = field(default_factory=dict)
+    """Simulation services by service name."""
 
     def service(self, path: str) -> ServiceModel | None:
         """The service published under URL segment `path` (case-insensitive like SAP)."""
