@@ -129,14 +129,17 @@ class FaultPlan(BaseModel):
 class FaultInjector:
     """Holds the current plan and draws faults from it; safe to change while serving."""
 
-    def __init__(self, plan: FaultPlan | None = None) -> None:
+    def __init__(
+        self, plan: FaultPlan | None = None, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._plan = plan or FaultPlan()
         self._rng = random.Random(self._plan.seed)
         self.counters: Counter[str] = Counter()
         limit = self._plan.rate_limit
         self._tokens = float(limit.burst) if limit else 0.0
-        self._stamp = time.monotonic()
+        self._stamp = self._monotonic()
         self.admitted: deque[tuple[int, int]] = deque(maxlen=_ADMITTED_KEPT)
         """(second since the epoch, requests admitted in it) for the most recent seconds."""
 
@@ -151,7 +154,7 @@ class FaultInjector:
             self._plan = plan
             self._rng = random.Random(plan.seed)
             self._tokens = float(plan.rate_limit.burst) if plan.rate_limit else 0.0
-            self._stamp = time.monotonic()
+            self._stamp = self._monotonic()
 
     def patch(self, changes: dict[str, Any]) -> FaultPlan:
         """Change some settings of the plan in force, validating the result."""
@@ -181,7 +184,7 @@ class FaultInjector:
         counted = limit is not None and (not limit.writes_only or method in _WRITE_METHODS)
         with self._lock:
             if limit is not None and counted:
-                now = time.monotonic()
+                now = self._monotonic()
                 rate = limit.requests_per_second
                 self._tokens = min(limit.burst, self._tokens + (now - self._stamp) * rate)
                 self._stamp = now
