@@ -320,15 +320,19 @@ def test_a_dead_letter_keeps_the_history_of_its_attempts(backbone: JetStreamBack
     backbone.publish(TOPIC, [change("H-1", 1)])
     first, _ = first_claim(backbone)
     backbone.settle(first, {first.envelopes[0].id: Retry(ErrorClass.RETRYABLE, "503", delay=0.1)})
-    second, _ = first_claim(backbone)
+    second, _ = first_claim(backbone, within=15)
     item = second.envelopes[0]
     backbone.settle(second, {item.id: Park("VAT number rejected", field="vat", record="H-1")})
     [letter] = backbone.dead_letters(topic=TOPIC)
 
     history = backbone.dead_letter(letter.id).history
 
-    assert [(a.attempt, a.outcome, a.error_class, a.error) for a in history] == [
-        (1, "retried", "retryable", "503"),
-        (2, "parked", "invalid", "VAT number rejected"),
+    # A redelivery can race a pull request's expiry and wait out the ack wait (JetStream
+    # counts it as a delivery): the second attempt may be numbered 3.
+    assert [(a.outcome, a.error_class, a.error) for a in history] == [
+        ("retried", "retryable", "503"),
+        ("parked", "invalid", "VAT number rejected"),
     ]
+    assert history[0].attempt == 1
+    assert history[1].attempt > 1
     assert history[0].delay_seconds == 0.1

@@ -379,7 +379,7 @@ def test_a_dead_letter_keeps_the_history_of_its_attempts(backbone: RabbitMQBackb
     backbone.publish(TOPIC, [change("H-1", 1)])
     first, _ = first_claim(backbone)
     backbone.settle(first, {first.envelopes[0].id: Retry(ErrorClass.RETRYABLE, "503", delay=0.1)})
-    second, _ = first_claim(backbone)
+    second, _ = first_claim(backbone, within=15)
     item = second.envelopes[0]
     backbone.settle(second, {item.id: Park("VAT number rejected", field="vat", record="H-1")})
     [letter] = backbone.dead_letters(topic=TOPIC)
