@@ -59,6 +59,9 @@ def serve_in_thread(
         port=port,
         log_level="warning",
         access_log=False,
+        # Longer than clients keep idle connections (httpx: 5 s), as gateways are: a server
+        # closing first races the client's next request on that connection.
+        timeout_keep_alive=75,
         lifespan="off",
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,

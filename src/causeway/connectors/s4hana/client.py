@@ -26,6 +26,9 @@ ODATA_ROOT = "/sap/opu/odata/sap"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "MERGE", "DELETE"})
 
 
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+_STALE_CONNECTION = (httpx.ReadError, httpx.RemoteProtocolError)
+
 class S4Settings(BaseModel):
     """Where and how to reach an S/4HANA system (or the ERP sandbox)."""
 
@@ -109,9 +112,18 @@ class S4Client:
         try:
             if self._pace is not None:
                 await self._pace.acquire()
-            response = await self._http.request(
-                method, url, headers=headers, json=json, params=params
-            )
+            try:
+                response = await self._http.request(
+                    method, url, headers=headers, json=json, params=params
+                )
+            except _STALE_CONNECTION:
+                if method not in _IDEMPOTENT_METHODS:
+                    raise  # a write may have landed: the runtime decides, not a blind resend
+                # A pooled connection the server or a gateway closed while idle: a read
+                # is safe to send once more, on a fresh connection.
+                response = await self._http.request(
+                    method, url, headers=headers, json=json, params=params
+                )
         except httpx.HTTPError as error:
             raise transport_failure(
                 error,
