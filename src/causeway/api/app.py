@@ -18,8 +18,9 @@ from causeway import __version__
 from causeway.api import problems
 from causeway.api.auth import TOKEN_PATH, authenticate
 from causeway.api.middleware import RequestContextMiddleware
+from causeway.api.pricing import PricingService
 from causeway.api.problems import Problem
-from causeway.api.routes import health, oauth, runtime
+from causeway.api.routes import health, oauth, quotes, runtime
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
 from causeway.runtime.backbone import Backbone
@@ -38,8 +39,12 @@ def create_app(
     *,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    pricing: PricingService | None = None,
 ) -> FastAPI:
-    """The API over `backbone`; raises ApiConfigError when no usable signing key is set."""
+    """The API over `backbone`; raises ApiConfigError when no usable signing key is set.
+
+    With `pricing`, the app also serves `/v1/quotes` (price and availability) through it.
+    """
     app = FastAPI(
         title="Causeway API",
         version=__version__,
@@ -63,6 +68,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(oauth.router)
     runtime.install(app)
+    if pricing is not None:
+        quotes.install(app, pricing)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

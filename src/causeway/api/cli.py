@@ -40,11 +40,32 @@ def serve_command(
     url: Annotated[
         str | None, typer.Option(help="Database URL (default: the project's, or the default).")
     ] = None,
+    pricing_system: Annotated[
+        str, typer.Option(help="The s4hana system pricing /v1/quotes (skipped if absent).")
+    ] = "s4hana",
+    quote_ttl: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a priced quote is reused as fresh.")
+    ] = 30.0,
+    quote_stale: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a priced quote may answer when the ERP fails.")
+    ] = 900.0,
+    quote_cache_size: Annotated[int, typer.Option(min=1, help="Quotes kept (LRU).")] = 10_000,
+    erp_timeout: Annotated[
+        float, typer.Option(min=0.05, help="Seconds the ERP gets to price a quote.")
+    ] = 2.0,
 ) -> None:
-    """Serve the API with uvicorn until interrupted (put TLS in front of it)."""
+    """Serve the API with uvicorn until interrupted (put TLS in front of it).
+
+    When the project has an s4hana system named `--pricing-system`, the API also serves
+    price and availability (`/v1/quotes`) through it.
+    """
+    import asyncio
+
     import uvicorn
 
     from causeway.api.app import create_app
+    from causeway.api.pricing import PricingService, PricingSettings
+    from causeway.connectors.s4hana.connector import S4Connector
     from causeway.runtime.backends.factory import close_backbone, open_backbone
     from causeway.store.engine import default_url, make_engine
     from causeway.store.schema import upgrade
@@ -52,14 +73,42 @@ def serve_command(
     project, settings = _api(project_file)
     engine = make_engine(url or project.config.database or default_url())
     upgrade(engine)
+    if quote_stale < quote_ttl:
+        raise typer.BadParameter("must be at least --quote-ttl", param_hint="--quote-stale")
+    pricing = None
+    system = project.config.systems.get(pricing_system)
+    if system is not None and system.type == "s4hana":
+        try:
+            connector = project.connector(pricing_system)
+        except ProjectError as error:
+            raise typer.BadParameter(str(error), param_hint="--project") from None
+        assert isinstance(connector, S4Connector)
+        pricing = PricingService(
+            connector,
+            PricingSettings(
+                ttl=quote_ttl, stale_window=quote_stale, max_entries=quote_cache_size,
+                erp_timeout=erp_timeout,
+            ),
+        )
     backbone = open_backbone(engine, project.runtime())
     try:
         try:
-            api = create_app(settings, backbone)
+            api = create_app(settings, backbone, pricing=pricing)
         except ApiConfigError as error:
             typer.echo(f"api: {error}", err=True)
             raise typer.Exit(code=2) from None
-        uvicorn.run(api, host=host, port=port, proxy_headers=True, server_header=False)
+        config = uvicorn.Config(
+            api, host=host, port=port, proxy_headers=True, server_header=False
+        )
+
+        async def serve() -> None:
+            try:
+                await uvicorn.Server(config).serve()
+            finally:
+                if pricing is not None:
+                    await pricing.aclose()
+
+        asyncio.run(serve())
     finally:
         close_backbone(backbone)
         engine.dispose()

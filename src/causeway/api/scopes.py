@@ -8,9 +8,11 @@ from __future__ import annotations
 
 RUNTIME_READ = "runtime:read"
 RUNTIME_OPERATE = "runtime:operate"
+QUOTES_PRICE = "quotes:price"
 
 SCOPES: dict[str, str] = {
     RUNTIME_READ: "List and show dead letters; read flow depth, lag and pause state.",
     RUNTIME_OPERATE: "Edit, replay and discard dead letters; pause and resume flows.",
+    QUOTES_PRICE: "Price quote lines and confirm their availability through the ERP.",
 }
 """Every scope the API knows, with what it allows (shown in the OpenAPI document)."""
