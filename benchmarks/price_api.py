@@ -116,14 +116,23 @@ class Mix:
 
 
 async def drive(
-    clients: int, seconds: float, call: Callable[[], Awaitable[tuple[str, str | None]]]
+    clients: int,
+    seconds: float,
+    call: Callable[[], Awaitable[tuple[str, str | None]]],
+    think: float = 0.0,
 ) -> Tally:
-    """`clients` loops calling `call` back to back for `seconds`."""
+    """`clients` loops calling `call` for `seconds`, each pausing about `think` seconds
+    (0.5 to 1.5 times it, at random) between its calls; 0 means back to back."""
     tally = Tally()
     stop = time.monotonic() + seconds
+    pauses = random.Random(11)
 
     async def one_client() -> None:
+        if think:
+            await asyncio.sleep(pauses.uniform(0.0, think))  # clients do not start in step
         while time.monotonic() < stop:
+            if think:
+                await asyncio.sleep(think * pauses.uniform(0.5, 1.5))
             started = time.perf_counter()
             status, source = await call()
             tally.latencies.append(time.perf_counter() - started)
@@ -245,9 +254,9 @@ async def run(args: argparse.Namespace, running: RunningSandboxes, folder: Path)
                     return f"{error.error_class}:{error.status}", None
                 return "200", None
 
-            api = await drive(args.clients, args.seconds, quote)
-            healthz = await drive(args.clients, args.baseline_seconds, health)
-        erp_direct = await drive(args.clients, args.baseline_seconds, direct)
+            api = await drive(args.clients, args.seconds, quote, args.think)
+            healthz = await drive(args.clients, args.baseline_seconds, health, args.think)
+        erp_direct = await drive(args.clients, args.baseline_seconds, direct, args.think)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -255,6 +264,7 @@ async def run(args: argparse.Namespace, running: RunningSandboxes, folder: Path)
 
     result = {
         "clients": args.clients,
+        "think_s": args.think,
         "seconds": args.seconds,
         "mix": {"repeat": args.repeat, "popular_quotes": args.popular,
                 "customers": len(customers), "materials": len(universe_skus)},
@@ -274,6 +284,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--baseline-seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument(
+        "--think", type=float, default=0.0,
+        help="seconds a client pauses between quotes (0: back to back, the saturation test)",
+    )
     parser.add_argument("--repeat", type=float, default=0.8, help="share of popular quotes")
     parser.add_argument("--popular", type=int, default=50, help="popular quotes in the mix")
     parser.add_argument("--customers", type=int, default=40, help="ERP customers quoted for")

@@ -53,6 +53,13 @@ def serve_command(
     erp_timeout: Annotated[
         float, typer.Option(min=0.05, help="Seconds the ERP gets to price a quote.")
     ] = 2.0,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CAUSEWAY_METRICS_PORT",
+            help="Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (off unless given).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API with uvicorn until interrupted (put TLS in front of it).
 
@@ -66,6 +73,7 @@ def serve_command(
     from causeway.api.app import create_app
     from causeway.api.pricing import PricingService, PricingSettings
     from causeway.connectors.s4hana.connector import S4Connector
+    from causeway.observe.metrics_endpoint import serve_metrics
     from causeway.runtime.backends.factory import close_backbone, open_backbone
     from causeway.store.engine import default_url, make_engine
     from causeway.store.schema import upgrade
@@ -100,6 +108,9 @@ def serve_command(
         config = uvicorn.Config(
             api, host=host, port=port, proxy_headers=True, server_header=False
         )
+
+        if metrics_port is not None:
+            serve_metrics("127.0.0.1", metrics_port)
 
         async def serve() -> None:
             try:
