@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks import concurrent_edits, initial_sync, matching, pipeline, processes
+from benchmarks import concurrent_edits, initial_sync, matching, pipeline, price_api, processes
 from causeway.mapping.bench import run_mapping_benchmark
 from causeway.observe.logging import configure_logging
 from causeway.runtime import bench as backbone_bench
@@ -28,8 +28,8 @@ def machine() -> dict[str, object]:
 
 
 def main() -> None:
-    """Run the mapping, backbone, matching, initial-sync, concurrent-edit, pipeline and
-    durable-process benchmarks."""
+    """Run the mapping, backbone, matching, initial-sync, concurrent-edit, pipeline,
+    durable-process and price-API benchmarks."""
     configure_logging("WARNING")
     print(json.dumps({"machine": machine()}, indent=2))
     for result in run_mapping_benchmark(records=20_000):
@@ -44,6 +44,8 @@ def main() -> None:
     flow = asyncio.run(pipeline.measure(500, 10.0, 30.0))
     print(json.dumps({"pipeline": flow}, indent=2))
     print(json.dumps({"processes": processes.measure(200)}, indent=2))
+    # 100 quoting reps pausing about a second between quotes (prints its own JSON).
+    price_api.main(["--seconds", "20", "--baseline-seconds", "8", "--think", "1.0"])
 
 
 if __name__ == "__main__":

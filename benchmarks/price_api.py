@@ -279,7 +279,8 @@ async def run(args: argparse.Namespace, running: RunningSandboxes, folder: Path)
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Command line: python -m benchmarks.price_api [--seconds S --think T ...]."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--baseline-seconds", type=float, default=10.0)
@@ -293,7 +294,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=40, help="ERP customers quoted for")
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     universe = generate(SeedConfig(accounts=60, products=args.products, seed=args.seed))
     args.skus = [product.sku for product in universe.products]
