@@ -81,13 +81,5 @@ async def _authenticated_first(request: Request, error: Exception) -> JSONRespon
         try:
             authenticate(request, request.headers.get("authorization"))
         except Problem as refused:
-            return problems.problem_response(
-                request,
-                refused.status,
-                refused.kind,
-                refused.title,
-                refused.detail,
-                headers=refused.headers,
-                extensions=refused.extensions,
-            )
+            return await problems.answer(request, refused)
     return await problems.validation_failed(request, error)

@@ -117,7 +117,8 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     return listed
 
 
-async def _problem(request: Request, error: Exception) -> JSONResponse:
+async def answer(request: Request, error: Exception) -> JSONResponse:
+    """The problem+json response a raised Problem stands for."""
     assert isinstance(error, Problem)
     return problem_response(
         request,
@@ -174,17 +175,22 @@ def _phrase(status: int) -> str:
 
 def install(app: FastAPI) -> None:
     """Answer problems, validation failures and HTTP errors as problem+json."""
-    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(Problem, answer)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(StarletteHTTPException, _http)
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {
+def documented(description: str) -> dict[str, Any]:
+    """An OpenAPI response entry: a problem+json answer described for clients."""
+    return {
         "model": ProblemDetails,
         "description": description,
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
     }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: documented(description)
     for status, description in (
         (400, "Malformed request"),
         (401, "No valid access token"),

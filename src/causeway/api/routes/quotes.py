@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from causeway.api.auth import authorize
 from causeway.api.pricing import LATENCY, ErpUnavailable, PricingService, QuoteRejected
-from causeway.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, ProblemDetails, problem_response
+from causeway.api.problems import PROBLEM_RESPONSES, documented, problem_response
 from causeway.api.routes.quotes_models import PriceAvailability, PriceAvailabilityRequest
 from causeway.api.scopes import QUOTES_PRICE
 from causeway.api.tokens import Principal
@@ -29,19 +29,11 @@ ERP_FIELDS = {
 """The ERP's field names as the request's."""
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "model": ProblemDetails,
-        "description": description,
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
-    }
-
-
 router = APIRouter(prefix="/v1/quotes", tags=["quotes"], responses=PROBLEM_RESPONSES)
 Pricer = Annotated[Principal, Security(authorize, scopes=[QUOTES_PRICE])]
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: _problem("Invalid fields, or a line the ERP refuses; `errors` names each"),
-    503: _problem("The ERP cannot price the quote and no recent answer is known"),
+    422: documented("Invalid fields, or a line the ERP refuses; `errors` names each"),
+    503: documented("The ERP cannot price the quote and no recent answer is known"),
 }
 
 

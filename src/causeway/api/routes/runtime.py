@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from causeway.api.audit import audited
 from causeway.api.auth import authorize
-from causeway.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, ProblemDetails, problem_response
+from causeway.api.problems import PROBLEM_RESPONSES, documented, problem_response
 from causeway.api.routes.runtime_models import (
     MAX_ID,
     BulkReplayed,
@@ -40,15 +40,6 @@ from causeway.runtime.errors import (
     SubscriptionNotFoundError,
 )
 
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "model": ProblemDetails,
-        "description": description,
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
-    }
-
-
 router = APIRouter(prefix="/v1/runtime", tags=["runtime"], responses=PROBLEM_RESPONSES)
 
 Reader = Annotated[Principal, Security(authorize, scopes=[RUNTIME_READ])]
@@ -57,9 +48,9 @@ LetterId = Annotated[int, Path(ge=1, le=MAX_ID, description="the dead letter's i
 Topic = Annotated[Name, Path(description="the topic")]
 Group = Annotated[Name, Path(description="the consumer group")]
 Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND: Responses = {404: _problem("No such dead letter")}
-NOT_PARKED: Responses = {**NOT_FOUND, 409: _problem("The dead letter is not parked any more")}
-NO_FLOW: Responses = {404: _problem("No such topic and group")}
+NOT_FOUND: Responses = {404: documented("No such dead letter")}
+NOT_PARKED: Responses = {**NOT_FOUND, 409: documented("The dead letter is not parked any more")}
+NO_FLOW: Responses = {404: documented("No such topic and group")}
 
 
 def _backbone(request: Request) -> Backbone:
