@@ -13,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from causeway.connectors.errors import ErrorClass
 from causeway.runtime import dead_letters
-from causeway.runtime.backbone import DeadLetterQuery
+from causeway.runtime.backbone import DEAD_LETTER_STATUSES, DeadLetterQuery
 from causeway.runtime.backends.factory import open_backbone
 from causeway.runtime.backends.jetstream import JetStreamBackbone
 from causeway.runtime.backends.rabbitmq import RabbitMQBackbone
@@ -69,6 +70,14 @@ def _query(
     until: datetime | None,
     **rest: Any,
 ) -> DeadLetterQuery:
+    known = [str(kind) for kind in ErrorClass]
+    if error_class is not None and error_class not in known:
+        raise typer.BadParameter(f"one of {', '.join(known)}", param_hint="--error-class")
+    status = rest.get("status", "parked")
+    if status not in DEAD_LETTER_STATUSES:
+        raise typer.BadParameter(
+            f"one of {', '.join(DEAD_LETTER_STATUSES)}", param_hint="--status"
+        )
     return DeadLetterQuery(
         topic=topic,
         group=group,

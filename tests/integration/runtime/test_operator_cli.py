@@ -117,3 +117,15 @@ def test_flows_are_listed_paused_and_resumed(database: tuple[str, SqlBackbone]) 
     assert (flow.paused, flow.pause_reason, flow.ready) == (True, "ERP upgrade", 1)
     assert held.envelopes == ()
     assert [item.key for item in after.envelopes] == ["C"]
+
+
+def test_an_unknown_error_class_or_status_is_named(database: tuple[str, SqlBackbone]) -> None:
+    url, _ = database
+
+    wrong_class = run("dlq", "list", "--error-class", "invalidd", "--url", url)
+    wrong_status = run("dlq", "list", "--status", "parkd", "--url", url)
+
+    assert wrong_class[0] == 2
+    assert "--error-class" in wrong_class[1]
+    assert wrong_status[0] == 2
+    assert "--status" in wrong_status[1]
