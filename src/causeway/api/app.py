@@ -20,9 +20,10 @@ from causeway.api.auth import TOKEN_PATH, authenticate
 from causeway.api.middleware import RequestContextMiddleware
 from causeway.api.pricing import PricingService
 from causeway.api.problems import Problem
-from causeway.api.routes import health, oauth, quotes, runtime
+from causeway.api.routes import health, oauth, quotes, runtime, timelines
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
+from causeway.observe.activity import ActivityLog
 from causeway.runtime.backbone import Backbone
 
 OPENAPI_PATH = "/v1/openapi.json"
@@ -40,10 +41,12 @@ def create_app(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     pricing: PricingService | None = None,
+    activity: ActivityLog | None = None,
 ) -> FastAPI:
     """The API over `backbone`; raises ApiConfigError when no usable signing key is set.
 
-    With `pricing`, the app also serves `/v1/quotes` (price and availability) through it.
+    With `pricing`, the app also serves `/v1/quotes` (price and availability) through it;
+    with `activity`, `/v1/timelines` (process timelines by business number).
     """
     app = FastAPI(
         title="Causeway API",
@@ -70,6 +73,8 @@ def create_app(
     runtime.install(app)
     if pricing is not None:
         quotes.install(app, pricing)
+    if activity is not None:
+        timelines.install(app, activity)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -73,6 +73,7 @@ def serve_command(
     from causeway.api.app import create_app
     from causeway.api.pricing import PricingService, PricingSettings
     from causeway.connectors.s4hana.connector import S4Connector
+    from causeway.observe.activity import ActivityLog
     from causeway.observe.metrics_endpoint import serve_metrics
     from causeway.runtime.backends.factory import close_backbone, open_backbone
     from causeway.store.engine import default_url, make_engine
@@ -101,7 +102,9 @@ def serve_command(
     backbone = open_backbone(engine, project.runtime())
     try:
         try:
-            api = create_app(settings, backbone, pricing=pricing)
+            api = create_app(
+                settings, backbone, pricing=pricing, activity=ActivityLog(engine)
+            )
         except ApiConfigError as error:
             typer.echo(f"api: {error}", err=True)
             raise typer.Exit(code=2) from None

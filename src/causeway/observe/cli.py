@@ -15,8 +15,6 @@ from causeway.project import load_project
 from causeway.store.engine import default_url, make_engine
 from causeway.store.schema import upgrade
 
-console = Console()
-
 
 def trace_command(
     number: Annotated[
@@ -43,6 +41,7 @@ def trace_command(
         timelines = ActivityLog(database).find(number)
     finally:
         database.dispose()
+    console = Console()
     if not timelines:
         console.print(f"[yellow]no process instance is known by {number!r}[/yellow]")
         raise typer.Exit(1)

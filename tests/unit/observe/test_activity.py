@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ PROCESS = "order_to_cash"
 INSTANCE = "order_to_cash:801000000000001AAA"
 
 
-@pytest.fixture()
+@pytest.fixture
 def database(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'causeway.sqlite'}")
     upgrade(engine)
@@ -35,9 +35,11 @@ def run_order(log: ActivityLog) -> None:
             pass
         with call("GET OrderItem", system="salesforce"):
             pass
-    with log.step(PROCESS, INSTANCE, "create ERP sales order", system="s4hana"):
-        with call("POST A_SalesOrder", system="s4hana"):
-            pass
+    with (
+        log.step(PROCESS, INSTANCE, "create ERP sales order", system="s4hana"),
+        call("POST A_SalesOrder", system="s4hana"),
+    ):
+        pass
     log.remember(PROCESS, INSTANCE, {"erp_sales_order": "5000017"})
     log.milestone(PROCESS, INSTANCE, "released", "credit check passed", system="s4hana")
 
@@ -69,12 +71,22 @@ def test_steps_and_their_calls_come_back_in_order_under_every_number(database: E
     assert timeline.status == "credit check passed"
 
 
+def fail_inside(log: ActivityLog) -> Callable[[], None]:
+    def attempt() -> None:
+        with (
+            log.step(PROCESS, INSTANCE, "create ERP sales order", system="s4hana"),
+            call("POST A_SalesOrder", system="s4hana"),
+        ):
+            raise RuntimeError("ERP answered 503")
+
+    return attempt
+
+
 def test_a_failed_attempt_is_kept_with_its_reason_and_the_retry_follows(database: Engine) -> None:
     log = ActivityLog(database)
+    failing = fail_inside(log)
     with pytest.raises(RuntimeError, match="ERP answered 503"):
-        with log.step(PROCESS, INSTANCE, "create ERP sales order", system="s4hana"):
-            with call("POST A_SalesOrder", system="s4hana"):
-                raise RuntimeError("ERP answered 503")
+        failing()
     with log.step(PROCESS, INSTANCE, "create ERP sales order", system="s4hana"):
         pass
     (timeline,) = log.find(INSTANCE)
@@ -107,13 +119,13 @@ def test_steps_carry_the_trace_id_while_tracing_records(database: Engine) -> Non
     with log.step(PROCESS, INSTANCE, "untraced"):
         pass
     with recording() as spans:
-        with log.step(PROCESS, INSTANCE, "traced"):
-            with call("GET Order", system="salesforce"):
-                pass
+        with log.step(PROCESS, INSTANCE, "traced"), call("GET Order", system="salesforce"):
+            pass
         exported = {f"{s.context.trace_id:032x}" for s in spans.get_finished_spans()}
     untraced, traced, inner = log.find(INSTANCE)[0].events
     assert untraced.trace_id is None
-    assert traced.trace_id is not None and traced.trace_id in exported
+    assert traced.trace_id is not None
+    assert traced.trace_id in exported
     assert inner.trace_id == traced.trace_id
 
 
@@ -123,7 +135,8 @@ def test_causeway_trace_prints_the_timeline_or_says_nothing_is_known(database: E
     runner = CliRunner(env={"COLUMNS": "200"})
     shown = runner.invoke(app, ["trace", "00000101", "--url", url])
     assert shown.exit_code == 0, shown.output
-    assert "create ERP sales order" in shown.output and "POST A_SalesOrder" in shown.output
+    assert "create ERP sales order" in shown.output
+    assert "POST A_SalesOrder" in shown.output
     as_json = runner.invoke(app, ["trace", "5000017", "--url", url, "--json"])
     (document,) = json.loads(as_json.output)
     assert document["instance_id"] == INSTANCE
