@@ -23,6 +23,7 @@ from causeway.api.problems import Problem
 from causeway.api.routes import health, oauth, quotes, runtime
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
+from causeway.api.upstream import ErpUnavailable, answer_unavailable
 from causeway.runtime.backbone import Backbone
 
 OPENAPI_PATH = "/v1/openapi.json"
@@ -64,6 +65,7 @@ def create_app(
         clock=clock,
     )
     problems.install(app)
+    app.add_exception_handler(ErpUnavailable, answer_unavailable)
     app.add_exception_handler(RequestValidationError, _authenticated_first)
     app.include_router(health.router)
     app.include_router(oauth.router)
