@@ -16,11 +16,14 @@ from fastapi.responses import JSONResponse
 
 from causeway import __version__
 from causeway.api import problems
+from causeway.api.account_view import AccountService
 from causeway.api.auth import TOKEN_PATH, authenticate
 from causeway.api.middleware import RequestContextMiddleware
 from causeway.api.pricing import PricingService
 from causeway.api.problems import Problem
-from causeway.api.routes import health, oauth, quotes, runtime
+from causeway.api.quote_validation import QuoteValidator
+from causeway.api.routes import accounts as account_routes
+from causeway.api.routes import health, oauth, quote_validation, quotes, runtime
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
 from causeway.api.upstream import ErpUnavailable, answer_unavailable
@@ -41,10 +44,14 @@ def create_app(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     pricing: PricingService | None = None,
+    quote_validator: QuoteValidator | None = None,
+    accounts: AccountService | None = None,
 ) -> FastAPI:
     """The API over `backbone`; raises ApiConfigError when no usable signing key is set.
 
-    With `pricing`, the app also serves `/v1/quotes` (price and availability) through it.
+    With `pricing`, the app also serves price and availability (`/v1/quotes/price-availability`),
+    with `quote_validator` quote validation (`/v1/quotes/validate`), with `accounts` account
+    360 (`/v1/accounts/{key}`).
     """
     app = FastAPI(
         title="Causeway API",
@@ -72,6 +79,10 @@ def create_app(
     runtime.install(app)
     if pricing is not None:
         quotes.install(app, pricing)
+    if quote_validator is not None:
+        quote_validation.install(app, quote_validator)
+    if accounts is not None:
+        account_routes.install(app, accounts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
