@@ -155,7 +155,8 @@ class FakeErp:
             ))
         total = sum((line.net_amount or Decimal(0) for line in priced), Decimal(0))
         area = self.customers[sold_to].first_sales_area
-        assert area is not None and area.credit_limit is not None
+        assert area is not None
+        assert area.credit_limit is not None
         status = "A" if (area.credit_exposure or 0) + total <= area.credit_limit else "B"
         return Simulation(sold_to, currency, tuple(priced), total, status)
 
