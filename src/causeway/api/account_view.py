@@ -221,7 +221,7 @@ class AccountService:
         self, label: str, upstream: Upstream, read: Callable[[], Awaitable[T | None]]
     ) -> _Read[T]:
         try:
-            part = await upstream.call(lambda _deadline: read())
+            part = await upstream.call(lambda deadline: asyncio.wait_for(read(), deadline))
         except UpstreamFailure as failure:
             detail = f"{failure.detail}; the customer cannot be looked up now"
             return _Read(

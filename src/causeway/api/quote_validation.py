@@ -259,7 +259,9 @@ class QuoteValidator:
         return _resolved(found, identity, "reference"), found, None
 
     async def _read(self, **key: str) -> ErpCustomer | None:
-        return await self.erp.call(lambda _deadline: self.backend.customer(**key))
+        return await self.erp.call(
+            lambda deadline: asyncio.wait_for(self.backend.customer(**key), deadline)
+        )
 
     async def _price_and_credit(
         self,
