@@ -442,8 +442,8 @@ def _credit(result: Validation, simulation: Simulation, area: CustomerSalesArea)
     headroom = _text(area.credit_headroom)
     result.findings.append(Finding(
         "customer", "credit-limit-exceeded", "error",
-        f"an order of {_text(simulation.net_amount)} {simulation.currency} exceeds the "
-        f"customer's credit headroom of {headroom} {area.currency or ''}".rstrip(),
+        f"the ERP's credit check blocks an order of {_text(simulation.net_amount)} "
+        f"{simulation.currency}: credit headroom {headroom} {area.currency or ''}".rstrip(),
         erp_value=headroom, quoted_value=_text(simulation.net_amount),
         details={
             "credit_limit": _text(area.credit_limit),
