@@ -18,7 +18,8 @@ from causeway.api.crm_account import CrmAccounts
 from causeway.api.customer_directory import CustomerDirectory
 from causeway.api.erp_reads import ErpReads
 from causeway.api.pricing import PricingService, PricingSettings
-from causeway.api.quote_validation import QuoteValidator, ValidationSettings
+from causeway.api.quote_validation import QuoteValidator
+from causeway.api.quote_verdict import ValidationSettings
 from causeway.api.upstream import Upstream
 from causeway.connectors.s4hana.connector import S4Connector
 from causeway.connectors.salesforce.connector import SalesforceConnector

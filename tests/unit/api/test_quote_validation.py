@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 
 from causeway.api.app import create_app
 from causeway.api.customer_directory import CustomerDirectory
-from causeway.api.quote_validation import QuoteValidator, ValidationSettings
+from causeway.api.quote_validation import QuoteValidator
+from causeway.api.quote_verdict import ValidationSettings
 from causeway.api.upstream import Upstream
 from causeway.connectors.errors import RetryableError, ThrottledError
 from causeway.runtime.backends.sql import SqlBackbone

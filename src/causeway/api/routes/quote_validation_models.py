@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from causeway.api.quote_validation import (
+from causeway.api.quote_verdict import (
     CustomerRef,
     LineToCheck,
     Validation,
