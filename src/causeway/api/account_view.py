@@ -162,6 +162,16 @@ class AccountService:
             self._erp_part(partner, key if kind == "erp" and partner is None else None),
             self._crm_part(account_id),
         )
+        if identity is None and erp_read.part is not None:
+            # An ERP customer number need not be its partner's number, which the xref holds.
+            partner_number = erp_read.part.customer.business_partner
+            if partner_number != key:
+                identity = await asyncio.to_thread(
+                    directory.by_system, directory.erp, partner_number
+                )
+                crm_id = identity.links.get(directory.crm) if identity is not None else None
+                if crm_id is not None:
+                    crm_read = await self._crm_part(crm_id)
         if identity is None:
             # Only the system the key belongs to can tell whether the customer exists.
             asked: _Read[ErpPart] | _Read[CrmPart] = erp_read if kind == "erp" else crm_read

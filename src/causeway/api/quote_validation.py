@@ -239,8 +239,16 @@ class QuoteValidator:
         positions: Sequence[int],
     ) -> CheckState:
         state: CheckState = "passed"
-        for index, priced in zip(positions, simulation.lines, strict=False):
+        for position, index in enumerate(positions):
             line = lines[index]
+            if position >= len(simulation.lines):  # the ERP left the line out of its answer
+                state = "failed"
+                result.findings.append(Finding(
+                    f"lines.{index}.unit_price", "price-unknown", "error",
+                    f"the ERP did not price {line.material}", quoted_value=_text(line.unit_price),
+                ))
+                continue
+            priced = simulation.lines[position]
             if line.currency != simulation.currency:
                 state = "failed"
                 result.findings.append(Finding(

@@ -314,3 +314,14 @@ def test_no_input_gets_a_server_error(api: Api, segment: str, query: dict[str, s
         f"/v1/accounts/{quote(segment, safe='')}", params=query, headers=api.headers
     )
     assert response.status_code in (200, 404, 422), (segment, query, response.text)
+
+
+def test_an_erp_number_unlike_its_partner_number_still_finds_the_link(api: Api) -> None:
+    api.erp.customers = {"C100": erp_customer("C100", business_partner="10000002")}
+    link(api.engine, CANONICAL, salesforce=ACCOUNT_ID, s4hana="10000002")
+
+    answer = read(api, "C100")
+
+    assert answer["causeway_id"] == CANONICAL
+    assert answer["erp"]["customer"] == "C100"
+    assert answer["crm"]["account_id"] == ACCOUNT_ID

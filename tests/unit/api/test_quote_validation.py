@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -366,3 +366,17 @@ def test_no_input_gets_a_server_error(api: Api, body: bytes) -> None:
         PATH, content=body, headers={**api.headers, "Content-Type": "application/json"}
     )
     assert response.status_code in (200, 400, 422), (body, response.text)
+
+
+def test_a_line_the_erp_leaves_out_of_its_answer_is_not_passed(api: Api) -> None:
+    simulate = api.erp.simulate_order
+
+    async def short(*args: Any, **kwargs: Any) -> Any:
+        simulation = await simulate(*args, **kwargs)
+        return replace(simulation, lines=simulation.lines[:1])
+
+    api.erp.simulate_order = short  # type: ignore[method-assign]
+    answer = validate(api, BY_NUMBER)
+
+    assert answer["valid"] is False
+    assert codes(answer) == [("lines.1.unit_price", "price-unknown")]
