@@ -325,3 +325,18 @@ def test_an_erp_number_unlike_its_partner_number_still_finds_the_link(api: Api) 
     assert answer["causeway_id"] == CANONICAL
     assert answer["erp"]["customer"] == "C100"
     assert answer["crm"]["account_id"] == ACCOUNT_ID
+
+
+def test_a_merged_customer_answers_as_its_survivor(api: Api) -> None:
+    from causeway.sync.golden import Golden, GoldenStore
+
+    merged = "11111111-2222-4333-8444-555555555555"
+    link(api.engine, CANONICAL, salesforce=ACCOUNT_ID, s4hana="10000002")
+    with api.engine.begin() as connection:
+        GoldenStore(connection).save(Golden("customer", merged, {}, {}, state="merged",
+                                            merged_into=CANONICAL))
+
+    answer = read(api, merged)
+
+    assert answer["causeway_id"] == CANONICAL
+    assert answer["ids"] == {"salesforce": ACCOUNT_ID, "s4hana": "10000002"}
