@@ -170,9 +170,12 @@ class QuoteValidator:
         return _resolved(found, identity, "reference"), found, None
 
     async def _read(self, **key: str) -> ErpCustomer | None:
-        return await self.erp.call(
-            lambda deadline: asyncio.wait_for(self.backend.customer(**key), deadline)
-        )
+        try:
+            return await self.erp.call(
+                lambda deadline: asyncio.wait_for(self.backend.customer(**key), deadline)
+            )
+        except ConnectorError:  # the ERP refused the lookup itself: it has no such customer
+            return None
 
     async def _price_and_credit(
         self,

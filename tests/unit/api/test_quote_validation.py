@@ -21,7 +21,7 @@ from causeway.api.customer_directory import CustomerDirectory
 from causeway.api.quote_validation import QuoteValidator
 from causeway.api.quote_verdict import ValidationSettings
 from causeway.api.upstream import Upstream
-from causeway.connectors.errors import RetryableError, ThrottledError
+from causeway.connectors.errors import InvalidRecordError, RetryableError, ThrottledError
 from causeway.runtime.backends.sql import SqlBackbone
 from causeway.sync.xref import short_reference
 
@@ -380,3 +380,11 @@ def test_a_line_the_erp_leaves_out_of_its_answer_is_not_passed(api: Api) -> None
 
     assert answer["valid"] is False
     assert codes(answer) == [("lines.1.unit_price", "price-unknown")]
+
+
+def test_a_lookup_the_erp_refuses_is_an_unknown_customer_not_a_crash(api: Api) -> None:
+    api.erp.error = InvalidRecordError("Invalid key", system="s4hana", status=400)
+
+    answer = validate(api, BY_NUMBER)
+
+    assert codes(answer) == [("customer", "customer-unknown")]
