@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from causeway.api.cli import app as api_app
+from causeway.observe.cli import trace_command
 from causeway.runtime.cli import app as dlq_app
 from causeway.runtime.cli import flow_app
 from causeway.sandbox.cli import app as sandbox_app
@@ -36,6 +37,7 @@ app.add_typer(xref_app, name="xref")
 app.add_typer(review_app, name="review")
 app.command("reconcile")(reconcile_command)
 app.command("decisions")(decisions_command)
+app.command("trace")(trace_command)
 
 
 @app.command()

@@ -23,10 +23,11 @@ from causeway.api.pricing import PricingService
 from causeway.api.problems import Problem
 from causeway.api.quote_validation import QuoteValidator
 from causeway.api.routes import accounts as account_routes
-from causeway.api.routes import health, oauth, quote_validation, quotes, runtime
+from causeway.api.routes import health, oauth, quote_validation, quotes, runtime, timelines
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
 from causeway.api.upstream import ErpUnavailable, answer_unavailable
+from causeway.observe.activity import ActivityLog
 from causeway.runtime.backbone import Backbone
 
 OPENAPI_PATH = "/v1/openapi.json"
@@ -46,12 +47,14 @@ def create_app(
     pricing: PricingService | None = None,
     quote_validator: QuoteValidator | None = None,
     accounts: AccountService | None = None,
+    activity: ActivityLog | None = None,
 ) -> FastAPI:
     """The API over `backbone`; raises ApiConfigError when no usable signing key is set.
 
     With `pricing`, the app also serves price and availability (`/v1/quotes/price-availability`),
     with `quote_validator` quote validation (`/v1/quotes/validate`), with `accounts` account
-    360 (`/v1/accounts/{key}`).
+    360 (`/v1/accounts/{key}`), with `activity` process timelines by business number
+    (`/v1/timelines`).
     """
     app = FastAPI(
         title="Causeway API",
@@ -83,6 +86,8 @@ def create_app(
         quote_validation.install(app, quote_validator)
     if accounts is not None:
         account_routes.install(app, accounts)
+    if activity is not None:
+        timelines.install(app, activity)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

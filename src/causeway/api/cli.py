@@ -99,6 +99,7 @@ def serve_command(
     from causeway.api.app import create_app
     from causeway.api.pricing import PricingSettings
     from causeway.api.process_services import ProcessOptions, build_process_services
+    from causeway.observe.activity import ActivityLog
     from causeway.observe.metrics_endpoint import serve_metrics
     from causeway.runtime.backends.factory import close_backbone, open_backbone
     from causeway.store.engine import default_url, make_engine
@@ -132,6 +133,7 @@ def serve_command(
             api = create_app(
                 settings, backbone, pricing=services.pricing,
                 quote_validator=services.quote_validator, accounts=services.accounts,
+                activity=ActivityLog(engine),
             )
         except ApiConfigError as error:
             typer.echo(f"api: {error}", err=True)
