@@ -1,7 +1,7 @@
 """The S/4HANA connector as the process APIs read it: the order simulation and customer reads.
 
 One object serves price and availability, quote validation and account 360, so they share
-the connector's HTTP session, CSRF token and pacing; it reads only.
+the connector's connection pool, CSRF token and pacing; it reads only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The process APIs' services built from a project: one ERP connector and breaker for all.
 
 Price and availability, quote validation and account 360 talk to the same ERP, so they share
-one S/4HANA connector (its session, CSRF token and pacing) and one `Upstream` (its deadline
+one S/4HANA connector (its connection pool, CSRF token and pacing) and one `Upstream` (its deadline
 and circuit breaker): an ERP that is down is noticed once and spared by all three. Account
 360 also reads the CRM when the project has a Salesforce system.
 """

@@ -1,7 +1,7 @@
 """Quote validation: can this quote become an order in the ERP as it stands?
 
 Four checks, each answered with findings that name the request field, a code and the ERP's
-figure, so a quoting tool can point at the exact cell to fix:
+figure, so a quote screen can point at the exact cell to fix:
 
 - customer: known to Causeway and synced to the ERP (a cross-reference, or the reference
   Causeway stamps on partners it creates), and not blocked there (central block, archiving,

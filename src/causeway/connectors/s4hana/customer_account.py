@@ -119,7 +119,7 @@ class Scan(Generic[T]):
 
 
 class CustomerAccounts:
-    """Reads customers and their documents through one S/4 client (its session and pacing)."""
+    """Reads customers and their documents through one S/4 client (its connections and pacing)."""
 
     def __init__(self, client: S4Client) -> None:
         self.client = client
