@@ -27,14 +27,14 @@ from sqlalchemy import Engine
 
 from causeway.api.app import create_app
 from causeway.api.client_secrets import hash_secret
-from causeway.api.pricing import PricingService, PricingSettings
+from causeway.api.process_services import ProcessOptions, build_process_services
 from causeway.api.scopes import SCOPES
 from causeway.api.settings import ApiClient, ApiSettings
-from causeway.connectors.s4hana.connector import S4Connector
 from causeway.console.live import FlowBoard, Meter
-from causeway.demo.traffic import Traffic, erp_reader
+from causeway.demo.traffic import Traffic
 from causeway.observe.activity import ActivityLog
 from causeway.observe.metrics_endpoint import serve_metrics
+from causeway.project import load_project
 from causeway.sandbox.launch import RunningSandboxes
 from causeway.sync.pipeline import SyncPipeline
 
@@ -64,6 +64,8 @@ class Endpoints:
         """The footer: API docs, a token command, metrics, and operator commands."""
         return [
             f"API docs   {self.api}/v1/docs    client {CLIENT_ID} / {self.client_secret}",
+            f"token      curl -s -u {CLIENT_ID}:{self.client_secret} "
+            f"-d grant_type=client_credentials {self.api}/oauth2/token",
             f"metrics    {self.metrics}/metrics",
             f"operators  .venv/bin/causeway dlq list -p {project}   |   "
             f"causeway reconcile customers -p {project}",
@@ -95,10 +97,14 @@ async def run_live(
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     secret = secrets.token_urlsafe(18)
-    pricing_erp: S4Connector = erp_reader(running)
-    pricing = PricingService(pricing_erp, PricingSettings())
+    services = build_process_services(load_project(project), database, ProcessOptions())
     app = create_app(
-        api_settings(secret), pipeline.backbone, pricing=pricing, activity=ActivityLog(database)
+        api_settings(secret),
+        pipeline.backbone,
+        pricing=services.pricing,
+        quote_validator=services.quote_validator,
+        accounts=services.accounts,
+        activity=ActivityLog(database),
     )
     port = free_port()
     server = uvicorn.Server(
@@ -144,7 +150,7 @@ async def run_live(
         stop.set()
         server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
-        await pricing.aclose()
+        await services.aclose()
         metrics_server.shutdown()
     return {
         "seconds": round(time.monotonic() - started, 1),

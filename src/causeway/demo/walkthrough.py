@@ -8,14 +8,15 @@ sync runs on the embedded SQLite backbone until quiet, and reconciliation shows 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
+import io
+import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 from pydantic import SecretStr
@@ -196,6 +197,7 @@ async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, obj
         database.dispose()
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 DEMO_FILES = ("causeway.sqlite", "crm.sqlite", "erp.sqlite")
 """What a demo run leaves in its state folder; all three present means the next run resumes."""
 
@@ -238,18 +240,25 @@ async def go_live(
 
 @contextmanager
 def logs_to(path: Path) -> Iterator[None]:
-    """Send the process's log stream (stderr) to a file while the live screen owns the
-    terminal; the screen itself writes to stdout."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with path.open("ab") as log_file:
-        os.dup2(log_file.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+    """Send the log stream (stderr) to a file while the live screen owns the terminal; the
+    screen itself writes to stdout."""
+    with path.open("a", encoding="utf-8") as log_file, redirect_stderr(PlainText(log_file)):
+        yield
+
+
+class PlainText(io.TextIOBase):
+    """A text file without terminal colour codes (logs coloured for a terminal land here)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+
+    def write(self, text: str) -> int:
+        """Write `text` without its ANSI escape sequences."""
+        return self.target.write(ANSI_ESCAPE.sub("", text))
+
+    def flush(self) -> None:
+        """Flush the file."""
+        self.target.flush()
 
 
 def run_demo(
@@ -312,7 +321,8 @@ def run_demo(
             out.print("Going live: CRM users edit, sales reps quote, the ERP misbehaves...")
             figures = asyncio.run(go_live(running, state_dir, project, out, live_seconds))
             out.print(
-                f"Stopped cleanly after {figures['seconds']} s: {figures['crm_edits']} CRM edits, "
+                f"\nStopped cleanly after {figures['seconds']} s: "
+                f"{figures['crm_edits']} CRM edits, "
                 f"{figures['quotes_answered']} quotes in the last minute, "
                 f"{figures['parked']} parked for an operator. Run `make demo` again to resume."
             )
