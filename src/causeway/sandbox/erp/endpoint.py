@@ -171,7 +171,7 @@ def _dispatch(erp: Erp, call: Call) -> Response:
     simulation = erp.simulations.get(service.name)
     if simulation is not None:
         return _simulate(erp, call, simulation, representation)
-    target = reads.resolve(erp, service, call.path, call.params)
+    target = reads.resolve(erp, service, call.path, call.params, read_set=call.method != "POST")
     if call.method in ("GET", "HEAD"):
         if call.path.count:
             if not target.is_collection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -212,3 +213,19 @@ def test_the_spike_arrest_counts_a_batch_as_one_call(app: FastAPI, client: TestC
     refused = client.get(f"{BP}/A_BusinessPartner('10000001')")
     assert refused.status_code == 429
     assert refused.headers["Retry-After"]
+
+
+def test_creates_do_not_read_the_whole_entity_set(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A create used to read every record of the set first: a batch of creates into a set of
+    # thousands then cost thousands of reads per record.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole entity set was read")
+
+    monkeypatch.setattr(app.state.erp.store, "scan", refuse)
+    partner = {"BusinessPartnerCategory": "2", "BusinessPartnerGrouping": "BP02",
+               "OrganizationBPName1": "No Scan AG"}
+    [[created]] = send(client, [(Operation("POST", "A_BusinessPartner", partner),)])
+    assert created.status == 201
+    assert client.post(f"{BP}/A_BusinessPartner", json=partner).status_code == 201
