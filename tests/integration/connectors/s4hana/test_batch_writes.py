@@ -226,3 +226,35 @@ async def test_batch_off_writes_each_record_with_its_own_calls(sandbox: Sandboxe
         assert calls["A_BusinessPartner"] == 10  # a lookup and a POST each
     finally:
         await connector.aclose()
+
+
+async def test_a_deep_upsert_by_reference_creates_then_patches_the_address(
+    sandbox: Sandboxes,
+) -> None:
+    connector = sandbox.s4()
+    calls = count_calls(connector)
+    refs = references(3)
+
+    def deep(ref: str, city: str) -> WriteRequest:
+        request = partner(ref, f"Deep {ref}")
+        address = {"CityName": city, "PostalCode": "20457", "Country": "DE"}
+        return WriteRequest(
+            request.object_name,
+            request.operation,
+            request.key,
+            {**request.fields, "to_BusinessPartnerAddress": [address]},
+            request.idempotency_key,
+        )
+
+    try:
+        created = await connector.write([deep(ref, "Hamburg") for ref in refs])
+        assert all(r.ok and r.created for r in created), [r.error for r in created]
+        moved = await connector.write([deep(ref, "Bremen") for ref in refs])
+        assert all(r.ok and not r.created for r in moved), [r.error for r in moved]
+        assert [r.system_id for r in moved] == [r.system_id for r in created]
+        assert calls["$batch"] == 2
+        records = await connector.read("A_BusinessPartner", [str(r.system_id) for r in moved])
+        cities = {r.fields["to_BusinessPartnerAddress"]["results"][0]["CityName"] for r in records}
+        assert cities == {"Bremen"}
+    finally:
+        await connector.aclose()
