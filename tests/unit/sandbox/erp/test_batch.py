@@ -229,3 +229,16 @@ def test_creates_do_not_read_the_whole_entity_set(
     [[created]] = send(client, [(Operation("POST", "A_BusinessPartner", partner),)])
     assert created.status == 201
     assert client.post(f"{BP}/A_BusinessPartner", json=partner).status_code == 201
+
+
+def test_bare_line_feeds_are_read_like_crlf(client: TestClient) -> None:
+    body = (
+        "--b\nContent-Type: application/http\nContent-Transfer-Encoding: binary\n\n"
+        "GET A_BusinessPartner('10000001')?$select=BusinessPartner HTTP/1.1\n\n"
+        "--b--\n"
+    )
+    headers = {"Content-Type": "multipart/mixed; boundary=b"}
+    response = client.post(f"{BP}/$batch", content=body.encode(), headers=headers)
+    assert response.status_code == 202
+    [[read]] = read_answer(response.headers["content-type"], response.content)
+    assert read.json()["d"]["BusinessPartner"] == "10000001"
