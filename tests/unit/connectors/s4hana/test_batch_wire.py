@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.parser
 import json
+from email.message import Message
 
 import pytest
 
@@ -63,6 +64,12 @@ SAP_ANSWER = (
 ).encode()
 
 
+def parts(message: Message) -> list[Message]:
+    payload = message.get_payload()
+    assert isinstance(payload, list)
+    return [part for part in payload if isinstance(part, Message)]
+
+
 def test_an_answer_in_sap_shape_is_read_part_by_part() -> None:
     [[read], [created, patched], [failed]] = read_answer(
         "multipart/mixed; boundary=batch_A1", SAP_ANSWER
@@ -89,14 +96,15 @@ def test_the_body_holds_retrieves_and_change_sets_with_content_ids() -> None:
     message = email.parser.BytesParser().parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    retrieve, change_set = message.get_payload()  # type: ignore[misc]
+    retrieve, change_set = parts(message)
     assert retrieve["Content-Type"] == "application/http"
     assert retrieve["Content-Transfer-Encoding"] == "binary"
-    assert retrieve.get_payload().startswith("GET A_BusinessPartner('1') HTTP/1.1\r\n")
+    assert str(retrieve.get_payload()).startswith("GET A_BusinessPartner('1') HTTP/1.1\r\n")
     assert change_set.get_content_type() == "multipart/mixed"
-    post, patch = change_set.get_payload()
+    post, patch = parts(change_set)
     assert (post["Content-ID"], patch["Content-ID"]) == ("1", "2")
     request = post.get_payload(decode=True)
+    assert isinstance(request, bytes)
     head, _, payload = request.partition(b"\r\n\r\n")
     assert head.startswith(b"POST A_BusinessPartner HTTP/1.1\r\n")
     assert b"Content-Type: application/json" in head

@@ -46,7 +46,7 @@ def change_sets(request: httpx.Request) -> list[Message]:
     )
     parts = message.get_payload()
     assert isinstance(parts, list)
-    return parts
+    return [part for part in parts if isinstance(part, Message)]
 
 
 def answer(parts: list[str]) -> httpx.Response:
