@@ -284,7 +284,7 @@ class BatchWriter:
             if len(answers) != len(items):
                 raise BatchFormatError(f"{len(answers)} answers to {len(items)} change sets")
         except ConnectorError as error:
-            if error.status == _NOT_IMPLEMENTED and self.supported:
+            if error.status == _NOT_IMPLEMENTED:
                 # The system has no $batch; nothing of this call was applied.
                 self.supported = False
                 await asyncio.gather(

@@ -94,6 +94,13 @@ def test_a_system_without_batch_gets_each_record_on_its_own() -> None:
     assert erp.calls.count("POST A_BusinessPartner") == 3
 
 
+def test_batches_refused_side_by_side_all_fall_back() -> None:
+    erp = Erp(lambda request, n: httpx.Response(501, json={"error": {"code": "NI"}}))
+    results = asyncio.run(connector(erp, batch_parts=1).write([create(r) for r in "ABCD"]))
+    assert all(result.ok and result.created for result in results), [r.error for r in results]
+    assert erp.calls.count("POST A_BusinessPartner") == 4
+
+
 def test_a_batch_of_updates_is_resent_on_a_closed_connection() -> None:
     def closed_once(request: httpx.Request, n: int) -> httpx.Response:
         if n == 1:
