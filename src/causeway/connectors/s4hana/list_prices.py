@@ -1,0 +1,180 @@
+"""ListPrice: the PPR0 list price of a material in a sales organization and distribution channel.
+
+S/4HANA keeps prices as condition records (API_SLSPRICINGCONDITIONRECORD_SRV), one per
+validity period: next year's price is a second record beside this year's. A CRM keeps one
+price per product and price book. Causeway therefore reads a list price as one record per
+(sales organization, distribution channel, material), id `1010/10/MAT-1`: the condition record
+in force on the ERP's business date (the latest started, if several), or, when none is, the
+most recently changed one. Its fields are the condition record's with
+`to_SlsPrcgCndnRecdValidity` expanded, plus `InForce`, Causeway's own flag: not marked for
+deletion and valid today.
+
+Change polling reads changed PPR0 records by `YY1_LastChangeDateTime` (the generic path of
+the connector) and composes the list prices they belong to. Customer-specific prices (a
+validity with a customer, condition table 305) and records without a material are not list
+prices: they are skipped with a log line naming the record, and no price book shows them.
+A validity boundary passing without any change (a price expiring overnight) shows at the
+price's next change or read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import structlog
+
+from causeway.connectors.contract import RawRecord
+from causeway.connectors.s4hana.client import S4Client
+from causeway.connectors.s4hana.errors import SYSTEM
+from causeway.connectors.s4hana.odata import Filter, compare, parse_datetime
+
+log = structlog.get_logger("causeway.connectors.s4hana")
+
+SERVICE = "API_SLSPRICINGCONDITIONRECORD_SRV"
+VALIDITIES = "A_SlsPrcgCndnRecdValidity"
+VALIDITY = "to_SlsPrcgCndnRecdValidity"
+RECORD = "to_SlsPrcgConditionRecord"
+PRICE = "PPR0"
+IN_FORCE = "InForce"
+_KEY_FIELDS = ("SalesOrganization", "DistributionChannel", "Material")
+
+Key = tuple[str, str, str]
+
+
+def key_text(key: Key) -> str:
+    """`1010/10/MAT-1`: the record id of a list price."""
+    return "/".join(key)
+
+
+def parse_key(text: str) -> Key:
+    """The (sales organization, distribution channel, material) of a list price id."""
+    parts = text.split("/", 2)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"not a list price id (organization/channel/material): {text!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def _validity(row: dict[str, Any]) -> dict[str, Any]:
+    nested = row.get(VALIDITY)
+    rows = nested.get("results", []) if isinstance(nested, dict) else (nested or [])
+    return dict(rows[0]) if rows else {}
+
+
+def list_price_key(row: dict[str, Any]) -> Key | None:
+    """The list price a condition record belongs to, or None (logged) when it is not one."""
+    validity = _validity(row)
+    record = str(row.get("ConditionRecord") or "")
+    if validity.get("Customer"):
+        log.info(
+            "condition skipped",
+            system=SYSTEM,
+            record=record,
+            reason=f"customer-specific price for customer {validity['Customer']}, "
+            "not a list price",
+        )
+        return None
+    values = tuple(str(validity.get(name) or "") for name in _KEY_FIELDS)
+    if not all(values):
+        log.info(
+            "condition skipped",
+            system=SYSTEM,
+            record=record,
+            reason="no sales organization, distribution channel and material",
+        )
+        return None
+    return values[0], values[1], values[2]
+
+
+def _in_force(record: dict[str, Any], today: date) -> bool:
+    if record.get("ConditionIsDeleted"):
+        return False
+    start = parse_datetime(record.get("ConditionValidityStartDate"))
+    end = parse_datetime(record.get("ConditionValidityEndDate"))
+    return (start is None or start.date() <= today) and (end is None or end.date() >= today)
+
+
+def current(slices: Sequence[dict[str, Any]], today: date) -> dict[str, Any]:
+    """The record in force today (latest started), else the most recently changed one."""
+
+    def started(record: dict[str, Any]) -> float:
+        start = parse_datetime(record.get("ConditionValidityStartDate"))
+        return start.timestamp() if start else 0.0
+
+    def changed(record: dict[str, Any]) -> float:
+        stamp = parse_datetime(record.get("YY1_LastChangeDateTime"))
+        return stamp.timestamp() if stamp else 0.0
+
+    live = [record for record in slices if _in_force(record, today)]
+    if live:
+        return max(live, key=lambda record: (started(record), record["ConditionRecord"]))
+    return max(slices, key=lambda record: (changed(record), record["ConditionRecord"]))
+
+
+class ListPrices:
+    """Composes ListPrice records from condition records, over the connector's client."""
+
+    def __init__(self, client: S4Client, object_name: str) -> None:
+        self.client = client
+        self.object_name = object_name
+
+    async def compose(self, changed: Sequence[RawRecord]) -> list[RawRecord]:
+        """The list prices the changed condition records belong to, once each, in order."""
+        keys: list[Key] = []
+        for record in changed:
+            key = list_price_key(record.fields)
+            if key is not None and key not in keys:
+                keys.append(key)
+        return await self._read(keys)
+
+    async def read(self, ids: Sequence[str]) -> list[RawRecord]:
+        """Current state of list prices by id; ids without any PPR0 record are left out."""
+        return await self._read([parse_key(text) for text in ids])
+
+    async def _read(self, keys: Sequence[Key]) -> list[RawRecord]:
+        today = self.client.server_now().date()
+        found: list[RawRecord] = []
+        for key in keys:
+            slices = await self._slices(key)
+            if not slices:
+                continue
+            chosen = current(slices, today)
+            stamps = [parse_datetime(record.get("YY1_LastChangeDateTime")) for record in slices]
+            moments = [stamp for stamp in stamps if stamp is not None]
+            fields = dict(chosen) | {IN_FORCE: _in_force(chosen, today)}
+            found.append(
+                RawRecord(
+                    system=SYSTEM,
+                    object_name=self.object_name,
+                    id=key_text(key),
+                    fields=fields,
+                    # Any slice's change is a change of the list price.
+                    modified_at=max(moments) if moments else None,
+                )
+            )
+        return found
+
+    async def _slices(self, key: Key) -> list[dict[str, Any]]:
+        """Every PPR0 record of the key without a customer, each with its validity expanded."""
+        condition: Filter = compare("ConditionType", "eq", PRICE)
+        for name, value in zip(_KEY_FIELDS, key, strict=True):
+            condition = condition & compare(name, "eq", value)
+        params = {"$filter": condition.text, "$expand": RECORD}
+        slices: list[dict[str, Any]] = []
+        async for page in self.client.pages(SERVICE, VALIDITIES, params):
+            for validity in page:
+                if validity.get("Customer"):
+                    continue
+                record = dict(validity.get(RECORD) or {})
+                if not record:
+                    continue
+                record.pop("__metadata", None)
+                own = {
+                    name: value
+                    for name, value in validity.items()
+                    if name not in ("__metadata", RECORD)
+                }
+                record[VALIDITY] = {"results": [own]}
+                slices.append(record)
+        return slices
