@@ -62,29 +62,29 @@ def _validity(row: dict[str, Any]) -> dict[str, Any]:
     return dict(rows[0]) if rows else {}
 
 
+def skip_reason(row: dict[str, Any]) -> str | None:
+    """Why a PPR0 condition record is not a list price, or None when it is one."""
+    validity = _validity(row)
+    if validity.get("Customer"):
+        return f"customer-specific price for customer {validity['Customer']}, not a list price"
+    if not all(validity.get(name) for name in _KEY_FIELDS):
+        return "no sales organization, distribution channel and material"
+    return None
+
+
 def list_price_key(row: dict[str, Any]) -> Key | None:
     """The list price a condition record belongs to, or None (logged) when it is not one."""
+    reason = skip_reason(row)
+    if reason is not None:
+        record = str(row.get("ConditionRecord") or "")
+        log.info("condition skipped", system=SYSTEM, record=record, reason=reason)
+        return None
     validity = _validity(row)
-    record = str(row.get("ConditionRecord") or "")
-    if validity.get("Customer"):
-        log.info(
-            "condition skipped",
-            system=SYSTEM,
-            record=record,
-            reason=f"customer-specific price for customer {validity['Customer']}, "
-            "not a list price",
-        )
-        return None
-    values = tuple(str(validity.get(name) or "") for name in _KEY_FIELDS)
-    if not all(values):
-        log.info(
-            "condition skipped",
-            system=SYSTEM,
-            record=record,
-            reason="no sales organization, distribution channel and material",
-        )
-        return None
-    return values[0], values[1], values[2]
+    return (
+        str(validity["SalesOrganization"]),
+        str(validity["DistributionChannel"]),
+        str(validity["Material"]),
+    )
 
 
 def _in_force(record: dict[str, Any], today: date) -> bool:
