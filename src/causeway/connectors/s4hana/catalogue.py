@@ -91,7 +91,7 @@ CATALOGUE: dict[str, EntitySpec] = {
             expand=("to_Description",),
         ),
         # A composed object: changed PPR0 condition records are polled here and composed
-        # into one record per sales organization, channel and material.
+        # into one record per sales organization, channel, currency and material.
         EntitySpec(
             "A_SlsPrcgConditionRecord",
             "API_SLSPRICINGCONDITIONRECORD_SRV",

@@ -1,13 +1,14 @@
-"""ListPrice: the PPR0 list price of a material in a sales organization and distribution channel.
+"""ListPrice: the PPR0 list price of a material in a sales area and currency.
 
 S/4HANA keeps prices as condition records (API_SLSPRICINGCONDITIONRECORD_SRV), one per
 validity period: next year's price is a second record beside this year's. A CRM keeps one
-price per product and price book. Causeway therefore reads a list price as one record per
-(sales organization, distribution channel, material), id `1010/10/MAT-1`: the condition record
-in force on the ERP's business date (the latest started, if several), or, when none is, the
-most recently changed one. Its fields are the condition record's with
-`to_SlsPrcgCndnRecdValidity` expanded, plus `InForce`, Causeway's own flag: not marked for
-deletion and valid today.
+price per product, price book and currency. Causeway therefore reads a list price as one
+record per sales organization, distribution channel, currency and material, id
+`1010/10/USD/MAT-1`: the condition record in force on the ERP's business date (the latest
+started, if several), or, when none is, the most recently changed one. Its fields are the
+condition record's with `to_SlsPrcgCndnRecdValidity` expanded, plus `InForce`, Causeway's
+own flag: not marked for deletion and valid today. A price that moves to another currency is
+a new list price; the old one, no longer in force, turns inactive.
 
 Change polling reads changed PPR0 records by `YY1_LastChangeDateTime` (the generic path of
 the connector) and composes the list prices they belong to. Customer-specific prices (a
@@ -39,21 +40,25 @@ RECORD = "to_SlsPrcgConditionRecord"
 PRICE = "PPR0"
 IN_FORCE = "InForce"
 _KEY_FIELDS = ("SalesOrganization", "DistributionChannel", "Material")
+CURRENCY = "ConditionRateValueUnit"
 
-Key = tuple[str, str, str]
+Key = tuple[str, str, str, str]
+"""(sales organization, distribution channel, currency, material)."""
 
 
 def key_text(key: Key) -> str:
-    """`1010/10/MAT-1`: the record id of a list price."""
+    """`1010/10/USD/MAT-1`: the record id of a list price."""
     return "/".join(key)
 
 
 def parse_key(text: str) -> Key:
-    """The (sales organization, distribution channel, material) of a list price id."""
-    parts = text.split("/", 2)
-    if len(parts) != 3 or not all(parts):
-        raise ValueError(f"not a list price id (organization/channel/material): {text!r}")
-    return parts[0], parts[1], parts[2]
+    """The (sales organization, distribution channel, currency, material) of a list price id."""
+    parts = text.split("/", 3)
+    if len(parts) != 4 or not all(parts):
+        raise ValueError(
+            f"not a list price id (organization/channel/currency/material): {text!r}"
+        )
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 def _validity(row: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +74,8 @@ def skip_reason(row: dict[str, Any]) -> str | None:
         return f"customer-specific price for customer {validity['Customer']}, not a list price"
     if not all(validity.get(name) for name in _KEY_FIELDS):
         return "no sales organization, distribution channel and material"
+    if not row.get(CURRENCY):
+        return "no currency"
     return None
 
 
@@ -83,6 +90,7 @@ def list_price_key(row: dict[str, Any]) -> Key | None:
     return (
         str(validity["SalesOrganization"]),
         str(validity["DistributionChannel"]),
+        str(row[CURRENCY]),
         str(validity["Material"]),
     )
 
@@ -157,8 +165,9 @@ class ListPrices:
 
     async def _slices(self, key: Key) -> list[dict[str, Any]]:
         """Every PPR0 record of the key without a customer, each with its validity expanded."""
+        organization, channel, currency, material = key
         condition: Filter = compare("ConditionType", "eq", PRICE)
-        for name, value in zip(_KEY_FIELDS, key, strict=True):
+        for name, value in zip(_KEY_FIELDS, (organization, channel, material), strict=True):
             condition = condition & compare(name, "eq", value)
         params = {"$filter": condition.text, "$expand": RECORD}
         slices: list[dict[str, Any]] = []
@@ -167,7 +176,7 @@ class ListPrices:
                 if validity.get("Customer"):
                     continue
                 record = dict(validity.get(RECORD) or {})
-                if not record:
+                if record.get(CURRENCY) != currency:
                     continue
                 record.pop("__metadata", None)
                 own = {

@@ -143,7 +143,9 @@ def _same_key(one: Record, other: Record) -> bool:
 def _delimit(erp: Erp, record: Record, validity: Record) -> None:
     """Cut the periods of older records of the same type and key that the new one overlaps."""
     start, end = validity["ConditionValidityStartDate"], validity["ConditionValidityEndDate"]
-    for older_validity in erp.store.scan(CONDITION_VALIDITY):
+    lead = "Material" if validity.get("Material") else "Customer"
+    candidates = erp.store.find(CONDITION_VALIDITY, equal={lead: str(validity[lead])})
+    for older_validity in candidates:
         number = str(older_validity["ConditionRecord"])
         if number == record["ConditionRecord"]:
             continue

@@ -52,7 +52,11 @@ def test_without_one_in_force_the_latest_changed_stands() -> None:
 
 def test_customer_prices_and_keyless_records_are_skipped_with_a_reason() -> None:
     def row(**validity: Any) -> dict[str, Any]:
-        return {"ConditionRecord": "9", "to_SlsPrcgCndnRecdValidity": {"results": [validity]}}
+        return {
+            "ConditionRecord": "9",
+            "ConditionRateValueUnit": "USD",
+            "to_SlsPrcgCndnRecdValidity": {"results": [validity]},
+        }
 
     area = {"SalesOrganization": "1010", "DistributionChannel": "10"}
     customer = row(**area, Material="M-1", Customer="10000001")
@@ -61,10 +65,12 @@ def test_customer_prices_and_keyless_records_are_skipped_with_a_reason() -> None
     assert list_price_key(keyless) is None
     assert "customer-specific price for customer 10000001" in str(skip_reason(customer))
     assert "material" in str(skip_reason(keyless))
-    assert list_price_key(row(**area, Material="M-1", Customer="")) == ("1010", "10", "M-1")
+    expected = ("1010", "10", "USD", "M-1")
+    assert list_price_key(row(**area, Material="M-1", Customer="")) == expected
 
 def test_ids_round_trip_even_with_slashes_in_the_material() -> None:
-    key = ("1010", "10", "PUMP/80")
+    key = ("1010", "10", "USD", "PUMP/80")
+    assert key_text(key) == "1010/10/USD/PUMP/80"
     assert parse_key(key_text(key)) == key
-    with pytest.raises(ValueError, match="organization/channel/material"):
-        parse_key("1010/MAT-1")
+    with pytest.raises(ValueError, match="organization/channel/currency/material"):
+        parse_key("1010/10/MAT-1")
