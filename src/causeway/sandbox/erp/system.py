@@ -80,6 +80,8 @@ class Erp:
     rules: dict[str, EntityRules] = field(default_factory=dict)
     simulations: dict[str, Simulation] = field(default_factory=dict)
     """Simulation services by service name."""
+    batch_max_operations: int = 1000
+    """Requests one $batch may carry; beyond that it is refused whole."""
 
     def service(self, path: str) -> ServiceModel | None:
         """The service published under URL segment `path` (case-insensitive like SAP)."""
