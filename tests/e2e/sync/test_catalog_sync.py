@@ -125,17 +125,23 @@ async def test_list_prices_reach_the_crm_and_follow_the_erp(
             await pipeline.run_until_quiet(timeout_s=120)
             assert await _writes(pipeline) == writes
 
-            # A price change in the ERP updates the entry; a deleted condition deactivates it.
-            first, second = (goods.sku for goods in boxes.universe.products[:2])
+            # A price change in the ERP updates the entry; a deleted or expired condition
+            # deactivates it.
+            first, second, third = (goods.sku for goods in boxes.universe.products)
             changed = await _condition(s4, first)
             await _change_condition(s4, changed["ConditionRecord"], {"ConditionRateValue": "77.50"})
             deleted = await _condition(s4, second)
             await _change_condition(s4, deleted["ConditionRecord"], {"ConditionIsDeleted": True})
+            expired = await _condition(s4, third)
+            await _change_condition(
+                s4, expired["ConditionRecord"], {"ConditionValidityEndDate": "2024-06-30T00:00:00"}
+            )
             await pipeline.run_until_quiet(timeout_s=120)
             entries = await _entries(salesforce)
             assert Decimal(str(entries[first]["UnitPrice"])) == Decimal("77.50")
             assert entries[first]["IsActive"] is True
             assert entries[second]["IsActive"] is False
+            assert entries[third]["IsActive"] is False
             assert pipeline.parked() == 0
 
             # An edit of the price in the CRM is set back to the ERP's price.
