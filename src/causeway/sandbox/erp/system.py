@@ -16,6 +16,7 @@ from causeway.sandbox.erp.services import (
     billing_document,
     business_partner,
     outbound_delivery,
+    pricing_condition,
     product,
     sales_order,
     sales_order_simulation,
@@ -35,6 +36,7 @@ SERVICES: tuple[ServiceModel, ...] = (
     billing_document.SERVICE,
     outbound_delivery.SERVICE,
     sales_order_simulation.SERVICE,
+    pricing_condition.SERVICE,
 )
 USER = "CAUSEWAY"
 
