@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from causeway.connectors.contract import WriteKey, WriteOperation, WriteRequest
-from causeway.connectors.errors import ConnectorError
+from causeway.connectors.errors import ConnectorError, InvalidRecordError
 from causeway.connectors.salesforce.connector import SalesforceConnector
 from causeway.connectors.salesforce.soql import Query, compare
 
@@ -97,6 +97,72 @@ class CrmOrders:
             erp_status=header.get("ERP_Status__c") or None,
             lines=tuple(lines),
         )
+
+    async def order_from_opportunity(self, opportunity_id: str) -> str:
+        """The order of a won opportunity, created once (keyed by the opportunity in
+        `Causeway_Id__c`) with its products, then activated; answers the order id."""
+        client = self.connector.client
+        reference = f"opportunity:{opportunity_id}"
+        opportunity: dict[str, Any] | None = None
+        query = Query(
+            "Opportunity", ("Id", "AccountId", "CloseDate", "CurrencyIsoCode", "Pricebook2Id"),
+            where=compare("Id", "=", opportunity_id),
+        )
+        async for page in client.query_pages(query.render(), object_name="Opportunity"):
+            opportunity = page[0] if page else opportunity
+        if opportunity is None:
+            raise InvalidRecordError(
+                "the opportunity does not exist", system=self.connector.system,
+                object_name="Opportunity", record_id=opportunity_id,
+            )
+        order_id = await self._write(WriteRequest(
+            "Order", WriteOperation.UPSERT,
+            WriteKey(external_field="Causeway_Id__c", external_value=reference),
+            {
+                "AccountId": opportunity.get("AccountId"),
+                "OpportunityId": opportunity_id,
+                "EffectiveDate": opportunity.get("CloseDate"),
+                "CurrencyIsoCode": opportunity.get("CurrencyIsoCode"),
+                "Pricebook2Id": opportunity.get("Pricebook2Id"),
+            },
+            idempotency_key=reference,
+        ))
+        order = await self.get(order_id)
+        if order is not None and order.status == "Draft":
+            await self._copy_products(opportunity_id, order)
+            await self.stamp(order_id, {"Status": "Activated"})
+        return order_id
+
+    async def _copy_products(self, opportunity_id: str, order: CrmOrder) -> None:
+        """Opportunity products become order products; those copied before stay single."""
+        client = self.connector.client
+        query = Query(
+            "OpportunityLineItem", ("Id", "PricebookEntryId", "Quantity", "UnitPrice"),
+            where=compare("OpportunityId", "=", opportunity_id), order_by=(("Id", "ASC"),),
+        )
+        present = [line.product_id for line in order.lines]
+        path = f"{client.data_path}/sobjects/OrderItem"
+        async for page in client.query_pages(query.render(), object_name="OpportunityLineItem"):
+            for row in page:
+                entry = await self._entry_product(str(row["PricebookEntryId"]))
+                if entry in present:
+                    present.remove(entry)
+                    continue
+                await client.request("POST", path, object_name="OrderItem", json={
+                    "OrderId": order.order_id,
+                    "PricebookEntryId": row["PricebookEntryId"],
+                    "Quantity": row["Quantity"],
+                    "UnitPrice": row["UnitPrice"],
+                })
+
+    async def _entry_product(self, entry_id: str) -> str | None:
+        query = Query("PricebookEntry", ("Id", "Product2Id"), where=compare("Id", "=", entry_id))
+        async for page in self.connector.client.query_pages(
+            query.render(), object_name="PricebookEntry"
+        ):
+            for row in page:
+                return row.get("Product2Id")
+        return None
 
     async def stamp(self, order_id: str, fields: dict[str, Any]) -> None:
         """Write ERP-owned fields (`ERP_Sales_Order__c`, `ERP_Status__c`) onto the order."""
