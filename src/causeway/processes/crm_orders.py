@@ -115,6 +115,10 @@ class CrmOrders:
                 "the opportunity does not exist", system=self.connector.system,
                 object_name="Opportunity", record_id=opportunity_id,
             )
+        existing = Query("Order", ("Id",), where=compare("Causeway_Id__c", "=", reference))
+        async for page in client.query_pages(existing.render(), object_name="Order"):
+            for row in page:
+                return await self._complete_from(opportunity_id, str(row["Id"]))
         order_id = await self._write(WriteRequest(
             "Order", WriteOperation.UPSERT,
             WriteKey(external_field="Causeway_Id__c", external_value=reference),
@@ -124,9 +128,14 @@ class CrmOrders:
                 "EffectiveDate": opportunity.get("CloseDate"),
                 "CurrencyIsoCode": opportunity.get("CurrencyIsoCode"),
                 "Pricebook2Id": opportunity.get("Pricebook2Id"),
+                "Status": "Draft",
             },
             idempotency_key=reference,
         ))
+        return await self._complete_from(opportunity_id, order_id)
+
+    async def _complete_from(self, opportunity_id: str, order_id: str) -> str:
+        """Copy the products and activate, unless that was done before."""
         order = await self.get(order_id)
         if order is not None and order.status == "Draft":
             await self._copy_products(opportunity_id, order)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dbos import DBOS
 from sqlalchemy import Engine
 
 from causeway.connectors.s4hana.odata import compare
@@ -25,6 +26,7 @@ from causeway.mapping.loader import MappingCatalog, shipped_mappings
 from causeway.processes.engine import ProcessEngine
 from causeway.processes.order_service import OrderService, host
 from causeway.processes.order_systems import OrderSettings, OrderSystems, install
+from causeway.processes.order_to_cash import TOPIC
 from causeway.processes.work_queue import ProcessException
 from causeway.store.engine import make_engine
 from causeway.store.schema import upgrade
@@ -61,6 +63,15 @@ class OrderWorld:
         self.service, self.engine = host(self.systems, url)
 
     def close(self) -> None:
+        # Instances still waiting (for a retry, or for milestones) are cancelled and woken,
+        # so no thread of theirs keeps polling a database the test is about to delete (a
+        # wait only ends at its deadline or with a message).
+        waiting = [found.workflow_id for found in DBOS.list_workflows(status="PENDING")]
+        for instance in waiting:
+            DBOS.cancel_workflow(instance)
+            DBOS.send(instance, {"kind": "end of test"}, TOPIC)
+        if waiting:
+            time.sleep(1.0)  # a few of the engine's signal polls (0.2 s)
         self.engine.shutdown()
         install(None)
         self.systems.close()
@@ -238,6 +249,7 @@ def order_world(
     sandbox: Sandboxes, folder: Path, settings: OrderSettings = FAST
 ) -> Iterator[OrderWorld]:
     """A fresh database with master data linked, and the host running on it."""
+    folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'causeway.sqlite'}"
     database = make_engine(url)
     upgrade(database)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from causeway.connectors.s4hana.sales_orders import OrderLine
 from causeway.connectors.salesforce.soql import compare
 from causeway.processes.operations import retry_exception
 from causeway.processes.order_steps import ORDER_ENTITY
 from causeway.sandbox.seed import SeedConfig
 from causeway.sync.xref import Xref
-from tests.integration.processes.order_world import DAY, HOUR, OrderWorld, order_world
+from tests.integration.processes.order_world import DAY, FAST, HOUR, OrderWorld, order_world
 from tests.support.sandboxes import Sandboxes, sandboxes
 
 PAYMENT_DUE = 95 * DAY
@@ -176,3 +177,64 @@ def test_cancelling_before_delivery_deletes_the_erp_order(world: OrderWorld) -> 
     assert world.order(order_id)["ERP_Status__c"] == "Cancelled"
     with world.database.connect() as connection:
         assert Xref(connection).canonical_id(ORDER_ENTITY, "salesforce", order_id) is not None
+
+
+def test_an_erp_order_created_before_a_crash_is_found_not_created_again(
+    world: OrderWorld,
+) -> None:
+    # The ERP answered the create, then the host died before the step was checkpointed: the
+    # ERP holds the order, Causeway knows nothing of it. The instance must find it.
+    account, customer = world.linked_accounts()[5]
+    world.set_credit_limit(customer, Decimal("100000000"))
+    product = world.products()[2]
+    order_id = world.create_order(account, customer, [(product, Decimal(1))], activate=False)
+    number = world.order(order_id)["OrderNumber"]
+    lines = [OrderLine(product.material, Decimal(1))]
+    created, _ = world.systems.run(lambda: world.systems.erp.ensure(number, customer, "EUR", lines))
+
+    world.crm("PATCH", f"sobjects/Order/{order_id}", {"Status": "Activated"})
+    world.pump(lambda: world.order(order_id)["ERP_Sales_Order__c"] is not None)
+    (erp_order,) = world.erp_orders(number)
+    assert world.order(order_id)["ERP_Sales_Order__c"] == created["SalesOrder"]
+    assert erp_order["SalesOrder"] == created["SalesOrder"]
+
+
+def test_a_won_opportunity_becomes_an_order_that_starts_the_process(
+    sandbox: Sandboxes, tmp_path: Path
+) -> None:
+    settings = FAST.model_copy(update={"from_opportunities": True})
+    with order_world(sandbox, tmp_path / "opportunities", settings) as world:
+        account, customer = world.linked_accounts()[6]
+        world.set_credit_limit(customer, Decimal("100000000"))
+        product = world.products()[3]
+        (pricebook,) = world.query("Pricebook2", ("Id",), compare("IsStandard", "=", True))
+        opportunity = world.crm("POST", "sobjects/Opportunity", {
+            "Name": "Pumps for the new plant", "AccountId": account, "StageName": "Prospecting",
+            "CloseDate": "2026-12-20", "Pricebook2Id": pricebook["Id"], "CurrencyIsoCode": "EUR",
+        })["id"]
+        price = world.price(customer, "EUR", product.material, Decimal(4))
+        world.crm("POST", "sobjects/OpportunityLineItem", {
+            "OpportunityId": opportunity, "PricebookEntryId": product.entry_id,
+            "Quantity": 4, "UnitPrice": float(price),
+        })
+        world.service.run_once()  # not won yet: no order
+        assert world.query("Order", ("Id",), compare("OpportunityId", "=", opportunity)) == []
+
+        world.crm("PATCH", f"sobjects/Opportunity/{opportunity}", {"StageName": "Closed Won"})
+        world.pump(lambda: bool(
+            world.query("Order", ("Id",), compare("OpportunityId", "=", opportunity))
+        ))
+        (order,) = world.query("Order", ("Id",), compare("OpportunityId", "=", opportunity))
+        world.pump(lambda: world.order(order["Id"])["ERP_Sales_Order__c"] is not None)
+        (erp_order,) = world.erp_orders(world.order(order["Id"])["OrderNumber"])
+        (item,) = erp_order_items(world, erp_order["SalesOrder"])
+        assert (item["Material"], Decimal(item["RequestedQuantity"])) == (
+            product.material, Decimal(4)
+        )
+
+
+def erp_order_items(world: OrderWorld, sales_order: str) -> list[dict[str, object]]:
+    found = world.systems.run(lambda: world.systems.erp.get(sales_order))
+    assert found is not None
+    items: list[dict[str, object]] = found["to_Item"]
+    return items
