@@ -51,7 +51,7 @@ class OrderWorld:
     """The order-to-cash host against the sandboxes, with what tests need to drive it."""
 
     def __init__(self, sandbox: Sandboxes, database: Engine, url: str,
-                 settings: OrderSettings) -> None:
+                 settings: OrderSettings, hosted: bool = True) -> None:
         self.sandbox = sandbox
         self.database = database
         self.url = url
@@ -60,9 +60,14 @@ class OrderWorld:
         )
         self.service: OrderService
         self.engine: ProcessEngine
-        self.service, self.engine = host(self.systems, url)
+        self.hosted = hosted
+        if hosted:
+            self.service, self.engine = host(self.systems, url)
 
     def close(self) -> None:
+        if not self.hosted:
+            self.systems.close()
+            return
         # Instances still waiting (for a retry, or for milestones) are cancelled and woken,
         # so no thread of theirs keeps polling a database the test is about to delete (a
         # wait only ends at its deadline or with a message).
@@ -246,14 +251,20 @@ FAST = OrderSettings(
 
 @contextmanager
 def order_world(
-    sandbox: Sandboxes, folder: Path, settings: OrderSettings = FAST
+    sandbox: Sandboxes,
+    folder: Path,
+    settings: OrderSettings = FAST,
+    *,
+    url: str | None = None,
+    hosted: bool = True,
 ) -> Iterator[OrderWorld]:
-    """A fresh database with master data linked, and the host running on it."""
+    """A fresh database with master data linked, and the host running on it (unless another
+    OS process hosts it)."""
     folder.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{folder / 'causeway.sqlite'}"
+    url = url or f"sqlite:///{folder / 'causeway.sqlite'}"
     database = make_engine(url)
     upgrade(database)
-    world = OrderWorld(sandbox, database, url, settings)
+    world = OrderWorld(sandbox, database, url, settings, hosted)
     try:
         world.link_master_data()
         yield world
