@@ -238,3 +238,39 @@ def erp_order_items(world: OrderWorld, sales_order: str) -> list[dict[str, objec
     assert found is not None
     items: list[dict[str, object]] = found["to_Item"]
     return items
+
+
+def test_a_credit_block_released_in_the_erp_resumes_without_a_retry(world: OrderWorld) -> None:
+    account, customer = world.linked_accounts()[7]
+    world.set_credit_limit(customer, Decimal(1))
+    order_id = world.create_order(account, customer, [(world.products()[0], Decimal(1))])
+    world.pump(lambda: bool(world.open_exceptions(order_id)))
+    (parked,) = world.open_exceptions(order_id)
+    sales_order = world.order(order_id)["ERP_Sales_Order__c"]
+
+    world.sandbox.admin_post("erp", f"sales-orders/{sales_order}/release-credit", {})
+    world.pump(lambda: world.order(order_id)["ERP_Status__c"] == "Released")
+    assert world.systems.queue.get(parked.id).status == "resolved"
+    world.advance_erp(5 * HOUR)
+    world.pump(lambda: world.order(order_id)["ERP_Status__c"] == "Delivered")
+
+
+def test_cancelling_after_delivery_is_refused_and_the_order_carries_on(world: OrderWorld) -> None:
+    account, customer = world.linked_accounts()[8]
+    world.set_credit_limit(customer, Decimal("100000000"))
+    order_id = world.create_order(account, customer, [(world.products()[1], Decimal(1))])
+    world.pump(lambda: world.order(order_id)["ERP_Status__c"] == "Open")
+    world.advance_erp(5 * HOUR)
+    world.pump(lambda: world.order(order_id)["ERP_Status__c"] == "Delivered")
+
+    world.crm("PATCH", f"sobjects/Order/{order_id}", {"Status": "Cancelled"})
+    world.pump(lambda: bool(world.open_exceptions(order_id)))
+    (refused,) = world.open_exceptions(order_id)
+    assert refused.reason == "cancel_refused"
+    assert "already being delivered" in refused.message
+    number = world.order(order_id)["OrderNumber"]
+    assert len(world.erp_orders(number)) == 1
+    world.advance_erp(3 * HOUR)
+    world.advance_erp(PAYMENT_DUE)
+    world.pump(lambda: world.outcome(order_id) == "SUCCESS")
+    assert world.order(order_id)["ERP_Status__c"] == "Paid"
