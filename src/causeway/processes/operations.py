@@ -26,11 +26,15 @@ def _key(exception: ProcessException) -> str:
 def retry_exception(queue: WorkQueue, database_url: str, exception_id: int) -> ProcessException:
     """Mark the exception retrying and signal its instance to resume where it stopped."""
     exception = queue.mark_retrying(exception_id)
-    send_from_outside(
-        database_url, PROCESS, _key(exception), TOPIC,
-        {"kind": "retry", "exception": exception.id},
-        idempotency_key=f"retry:{exception.id}:{exception.attempts}",
-    )
+    try:
+        send_from_outside(
+            database_url, PROCESS, _key(exception), TOPIC,
+            {"kind": "retry", "exception": exception.id},
+            idempotency_key=f"retry:{exception.id}:{exception.attempts}",
+        )
+    except Exception:
+        queue.unmark_retrying(exception.id)  # still open: the operator can try again
+        raise
     return exception
 
 

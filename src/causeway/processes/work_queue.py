@@ -150,6 +150,16 @@ class WorkQueue:
             )
         return self.get(exception_id)
 
+    def unmark_retrying(self, exception_id: int) -> None:
+        """The retry could not be delivered: the exception is open again, as it was."""
+        with self.database.begin() as connection:
+            connection.execute(
+                update(process_exception)
+                .where(and_(process_exception.c.id == exception_id,
+                            process_exception.c.status == Status.RETRYING.value))
+                .values(status=Status.OPEN.value, updated_at=_now())
+            )
+
     def get(self, exception_id: int) -> ProcessException:
         """One exception, or a clear error."""
         with self.database.connect() as connection:

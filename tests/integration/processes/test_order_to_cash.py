@@ -14,6 +14,7 @@ from causeway.connectors.s4hana.sales_orders import OrderLine
 from causeway.connectors.salesforce.soql import compare
 from causeway.processes.operations import retry_exception
 from causeway.processes.order_steps import ORDER_ENTITY
+from causeway.processes.work_queue import WorkQueueError
 from causeway.sandbox.seed import SeedConfig
 from causeway.sync.xref import Xref
 from tests.integration.processes.order_world import DAY, FAST, HOUR, OrderWorld, order_world
@@ -134,6 +135,8 @@ def test_a_price_mismatch_is_parked_and_resumes_once_the_crm_price_is_fixed(
     world.pump(lambda: world.order(order_id)["ERP_Sales_Order__c"] is not None)
     assert world.systems.queue.get(parked.id).status == "resolved"
     assert len(world.erp_orders(number)) == 1
+    with pytest.raises(WorkQueueError, match="is resolved, only open ones"):
+        retry_exception(world.systems.queue, world.url, parked.id)
 
 
 def test_an_order_waits_for_its_customer_then_parks_and_resumes_once_linked(
@@ -274,3 +277,8 @@ def test_cancelling_after_delivery_is_refused_and_the_order_carries_on(world: Or
     world.advance_erp(PAYMENT_DUE)
     world.pump(lambda: world.outcome(order_id) == "SUCCESS")
     assert world.order(order_id)["ERP_Status__c"] == "Paid"
+
+
+def test_a_retry_of_an_exception_not_open_is_refused(world: OrderWorld) -> None:
+    with pytest.raises(WorkQueueError, match="no process exception 404"):
+        retry_exception(world.systems.queue, world.url, 404)
