@@ -18,6 +18,7 @@ from causeway.processes.work_queue import WorkQueueError
 from causeway.sandbox.seed import SeedConfig
 from causeway.sync.xref import Xref
 from tests.integration.processes.order_world import DAY, FAST, HOUR, OrderWorld, order_world
+from tests.support.postgres import throwaway_database
 from tests.support.sandboxes import Sandboxes, sandboxes
 
 PAYMENT_DUE = 95 * DAY
@@ -282,3 +283,24 @@ def test_cancelling_after_delivery_is_refused_and_the_order_carries_on(world: Or
 def test_a_retry_of_an_exception_not_open_is_refused(world: OrderWorld) -> None:
     with pytest.raises(WorkQueueError, match="no process exception 404"):
         retry_exception(world.systems.queue, world.url, 404)
+
+
+@pytest.mark.services
+def test_the_credit_block_round_on_postgresql(sandbox: Sandboxes, tmp_path: Path) -> None:
+    with (
+        throwaway_database("causeway_o2c") as url,
+        order_world(sandbox, tmp_path / "pg", url=url) as world,
+    ):
+        account, customer = world.linked_accounts()[0]
+        world.set_credit_limit(customer, Decimal(1))
+        order_id = world.create_order(account, customer, [(world.products()[0], Decimal(2))])
+        world.pump(lambda: bool(world.open_exceptions(order_id)))
+        (parked,) = world.open_exceptions(order_id)
+        assert parked.reason == "credit_block"
+        world.set_credit_limit(customer, Decimal("100000000"))
+        retry_exception(world.systems.queue, world.url, parked.id)
+        world.advance_erp(9 * HOUR)
+        world.advance_erp(PAYMENT_DUE)
+        world.pump(lambda: world.outcome(order_id) == "SUCCESS")
+        assert world.order(order_id)["ERP_Status__c"] == "Paid"
+        assert len(world.erp_orders(world.order(order_id)["OrderNumber"])) == 1
