@@ -136,6 +136,25 @@ def _system_database(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def system_database_url(database_url: str) -> str:
+    """Where the engine keeps its checkpoints for Causeway's database `database_url`."""
+    return _system_database(database_url)
+
+
+def send_from_outside(
+    database_url: str, name: str, key: str, topic: str, payload: Any, idempotency_key: str
+) -> None:
+    """Signal an instance from a process that does not host the engine (an operator's
+    command): launching the engine there would also resume other instances."""
+    from dbos import DBOSClient
+
+    client = DBOSClient(system_database_url=_system_database(database_url))
+    try:
+        client.send(instance_id(name, key), payload, topic, idempotency_key=idempotency_key)
+    finally:
+        client.destroy()
+
+
 class ProcessEngine:
     """Starts, signals and inspects process instances; one per OS process (DBOS is global)."""
 
