@@ -7,9 +7,17 @@
    for a fixed time. End-to-end latency of each rename = when its ERP write was done
    (`runtime_delivery.done_at` of the command) minus when the CRM committed it (the
    change's SystemModstamp): p50, p95, p99.
-3. **Baseline**, in the same run: the same N account payloads inserted into a SQLite table
-   in batches of 200, as raw as Python can write them. The ratio says what the pipeline
-   costs beyond storing the data once.
+3. **Baselines**, in the same run:
+   - *raw insert*: the same N account payloads inserted into a SQLite table in batches of
+     200, as raw as Python can write them. The ratio says what the pipeline costs beyond
+     storing the data once.
+   - *wire floor*: on a second pair of sandboxes, only the calls the pipeline cannot avoid
+     for N new CRM accounts, made back to back with payloads prepared beforehand: read the
+     CRM changes, create each partner in the ERP by its reference (the connector's own
+     write path), read the ERP changes, write the ERP number and Causeway's id back to the
+     CRM, read the CRM's echo. No golden records, no backbone, no bookkeeping. The ratio
+     says what Causeway's own work costs beyond the systems' wire; the floor itself says how
+     fast any integration could go against these sandboxes on this machine.
 
 Peak memory is the process's maximum resident set (sandboxes included: they run in it).
 """
@@ -33,7 +41,13 @@ import orjson
 from sqlalchemy import Engine, select
 
 from benchmarks.concurrent_edits import user_connectors
-from causeway.connectors.contract import WriteKey, WriteOperation, WriteRequest
+from causeway.connectors.contract import (
+    Connector,
+    RawRecord,
+    WriteKey,
+    WriteOperation,
+    WriteRequest,
+)
 from causeway.demo import connectors_for
 from causeway.mapping.loader import shipped_mappings
 from causeway.observe.logging import configure_logging
@@ -45,6 +59,7 @@ from causeway.store.tables.runtime import delivery, envelope
 from causeway.sync.config import build_routes, default_sync_config
 from causeway.sync.messages import commands_topic
 from causeway.sync.pipeline import PipelineSettings, SyncPipeline
+from causeway.sync.xref import new_canonical_id, short_reference
 
 
 def baseline(payloads: list[dict[str, Any]], folder: Path) -> float:
@@ -60,6 +75,96 @@ def baseline(payloads: list[dict[str, Any]], folder: Path) -> float:
     seconds = time.perf_counter() - started
     connection.close()
     return len(payloads) / seconds
+
+
+async def read_all(
+    connector: Connector, object_name: str, cursor: str | None
+) -> tuple[list[RawRecord], str | None]:
+    """Every change after `cursor`, page by page, and the cursor after them."""
+    records: list[RawRecord] = []
+    while True:
+        page = await connector.changes(object_name, cursor, 2000)
+        records.extend(page.records)
+        cursor = page.cursor
+        if not page.more:
+            return records, cursor
+
+
+async def wire_floor(records: int, folder: Path) -> dict[str, Any]:
+    """Records per second of the unavoidable calls alone, on sandboxes of their own."""
+    universe = generate(
+        SeedConfig(accounts=records, erp_customers=0, products=0, contacts_per_account=0)
+    )
+    running = start_both(universe, folder / "floor")
+    salesforce, s4 = connectors_for(running, settle=timedelta(0))
+    mappings = shipped_mappings()
+    inbound = mappings.get("salesforce", "Account", "customer")
+    outbound = mappings.get("s4hana", "A_BusinessPartner", "customer")
+    steps: dict[str, float] = {}
+    try:
+        await asyncio.sleep(1.5)
+        started = time.perf_counter()
+        accounts, crm_cursor = await read_all(salesforce, "Account", None)
+        steps["crm_read"] = time.perf_counter() - started
+        # Prepared outside the clock: mapping is Causeway's work, not the wire's.
+        identities = [(account.id, new_canonical_id()) for account in accounts]
+        creates = []
+        for account, (_, canonical_id) in zip(accounts, identities, strict=True):
+            document = inbound.to_canonical(account.fields).model_dump(
+                mode="json", exclude_none=True
+            ) | {"id": canonical_id}
+            fields = {k: v for k, v in outbound.to_system(document).items() if v is not None}
+            reference = short_reference(canonical_id)
+            creates.append(
+                WriteRequest(
+                    "A_BusinessPartner",
+                    WriteOperation.UPSERT,
+                    WriteKey(external_field="SearchTerm2", external_value=reference),
+                    fields,
+                    f"floor-create-{canonical_id}",
+                )
+            )
+        started = time.perf_counter()
+        numbers: list[str | None] = []
+        for start in range(0, len(creates), s4.max_batch):
+            results = await s4.write(creates[start : start + s4.max_batch])
+            numbers.extend(result.system_id for result in results)
+        steps["erp_create"] = time.perf_counter() - started
+        started = time.perf_counter()
+        partners, _ = await read_all(s4, "A_BusinessPartner", None)
+        steps["erp_read"] = time.perf_counter() - started
+        stamps = [
+            WriteRequest(
+                "Account",
+                WriteOperation.UPDATE,
+                WriteKey(system_id=account_id),
+                {"Causeway_Id__c": canonical_id, "ERP_Customer_Number__c": number},
+                f"floor-stamp-{canonical_id}",
+            )
+            for (account_id, canonical_id), number in zip(identities, numbers, strict=True)
+        ]
+        started = time.perf_counter()
+        failed = 0
+        for start in range(0, len(stamps), salesforce.max_batch):
+            results = await salesforce.write(stamps[start : start + salesforce.max_batch])
+            failed += sum(1 for result in results if not result.ok)
+        steps["crm_stamp"] = time.perf_counter() - started
+        started = time.perf_counter()
+        echoes, _ = await read_all(salesforce, "Account", crm_cursor)
+        steps["crm_echo_read"] = time.perf_counter() - started
+        seconds = sum(steps.values())
+        return {
+            "records_per_second": round(records / seconds, 1),
+            "seconds": round(seconds, 2),
+            "steps_s": {name: round(value, 2) for name, value in steps.items()},
+            "erp_created": sum(1 for number in numbers if number),
+            "read": {"crm": len(accounts), "erp": len(partners), "crm_echo": len(echoes)},
+            "failed_writes": failed + sum(1 for number in numbers if not number),
+        }
+    finally:
+        await salesforce.aclose()
+        await s4.aclose()
+        running.stop()
 
 
 def latencies(database: Engine, since: datetime) -> list[float]:
@@ -135,6 +240,9 @@ async def measure(records: int, rate: float, seconds: float) -> dict[str, Any]:
         raw = baseline(payloads, folder)
         figures["baseline_records_per_second"] = round(raw)
         figures["baseline_ratio"] = round(raw / (records / burst), 1)
+        floor = await wire_floor(records, folder)
+        figures["wire_floor"] = floor
+        figures["wire_floor_ratio"] = round(floor["records_per_second"] / (records / burst), 1)
 
         accounts = [r.id for r in (await salesforce.poll("Account", None, records)).records]
         stop = asyncio.Event()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from causeway.api.cli import app as api_app
+from causeway.observe.cli import trace_command
 from causeway.processes.cli import app as orders_app
 from causeway.runtime.cli import app as dlq_app
 from causeway.runtime.cli import flow_app
@@ -38,6 +39,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(orders_app, name="orders")
 app.command("reconcile")(reconcile_command)
 app.command("decisions")(decisions_command)
+app.command("trace")(trace_command)
 
 
 @app.command()
@@ -45,13 +47,20 @@ def demo(
     accounts: Annotated[int, typer.Option(help="CRM accounts to seed.", min=1)] = 200,
     products: Annotated[int, typer.Option(help="Products to seed.", min=1)] = 50,
     serve: Annotated[
-        bool, typer.Option(help="Keep the sandboxes running after the walkthrough.")
+        bool,
+        typer.Option(help="Go live after the walkthrough: runtime, API and traffic until Ctrl-C."),
     ] = True,
+    seconds: Annotated[
+        float | None, typer.Option(help="Stop the live phase after this many seconds.", min=1)
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start over instead of resuming the last run.")
+    ] = False,
 ) -> None:
-    """Run the embedded demo: seeded sandboxes read through Causeway's connectors."""
+    """Run the embedded demo: seeded sandboxes synced, then live flows on one screen."""
     from causeway.demo import run_demo
 
-    run_demo(accounts=accounts, products=products, serve=serve)
+    run_demo(accounts=accounts, products=products, serve=serve, live_seconds=seconds, fresh=fresh)
 
 
 schema_app = typer.Typer(help="Canonical object schemas.", no_args_is_help=True)

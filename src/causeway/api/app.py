@@ -16,13 +16,18 @@ from fastapi.responses import JSONResponse
 
 from causeway import __version__
 from causeway.api import problems
+from causeway.api.account_view import AccountService
 from causeway.api.auth import TOKEN_PATH, authenticate
 from causeway.api.middleware import RequestContextMiddleware
 from causeway.api.pricing import PricingService
 from causeway.api.problems import Problem
-from causeway.api.routes import health, oauth, quotes, runtime
+from causeway.api.quote_validation import QuoteValidator
+from causeway.api.routes import accounts as account_routes
+from causeway.api.routes import health, oauth, quote_validation, quotes, runtime, timelines
 from causeway.api.settings import ApiSettings
 from causeway.api.tokens import TokenService
+from causeway.api.upstream import ErpUnavailable, answer_unavailable
+from causeway.observe.activity import ActivityLog
 from causeway.runtime.backbone import Backbone
 
 OPENAPI_PATH = "/v1/openapi.json"
@@ -40,10 +45,16 @@ def create_app(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     pricing: PricingService | None = None,
+    quote_validator: QuoteValidator | None = None,
+    accounts: AccountService | None = None,
+    activity: ActivityLog | None = None,
 ) -> FastAPI:
     """The API over `backbone`; raises ApiConfigError when no usable signing key is set.
 
-    With `pricing`, the app also serves `/v1/quotes` (price and availability) through it.
+    With `pricing`, the app also serves price and availability (`/v1/quotes/price-availability`),
+    with `quote_validator` quote validation (`/v1/quotes/validate`), with `accounts` account
+    360 (`/v1/accounts/{key}`), with `activity` process timelines by business number
+    (`/v1/timelines`).
     """
     app = FastAPI(
         title="Causeway API",
@@ -64,12 +75,19 @@ def create_app(
         clock=clock,
     )
     problems.install(app)
+    app.add_exception_handler(ErpUnavailable, answer_unavailable)
     app.add_exception_handler(RequestValidationError, _authenticated_first)
     app.include_router(health.router)
     app.include_router(oauth.router)
     runtime.install(app)
     if pricing is not None:
         quotes.install(app, pricing)
+    if quote_validator is not None:
+        quote_validation.install(app, quote_validator)
+    if accounts is not None:
+        account_routes.install(app, accounts)
+    if activity is not None:
+        timelines.install(app, activity)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

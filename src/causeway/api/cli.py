@@ -41,8 +41,15 @@ def serve_command(
         str | None, typer.Option(help="Database URL (default: the project's, or the default).")
     ] = None,
     pricing_system: Annotated[
-        str, typer.Option(help="The s4hana system pricing /v1/quotes (skipped if absent).")
+        str,
+        typer.Option(
+            "--erp-system", "--pricing-system",
+            help="The s4hana system behind /v1/quotes and /v1/accounts (skipped if absent).",
+        ),
     ] = "s4hana",
+    crm_system: Annotated[
+        str, typer.Option(help="The salesforce system account 360 reads (skipped if absent).")
+    ] = "salesforce",
     quote_ttl: Annotated[
         float, typer.Option(min=0.1, help="Seconds a priced quote is reused as fresh.")
     ] = 30.0,
@@ -51,8 +58,26 @@ def serve_command(
     ] = 900.0,
     quote_cache_size: Annotated[int, typer.Option(min=1, help="Quotes kept (LRU).")] = 10_000,
     erp_timeout: Annotated[
-        float, typer.Option(min=0.05, help="Seconds the ERP gets to price a quote.")
+        float, typer.Option(min=0.05, help="Seconds the ERP gets for each call.")
     ] = 2.0,
+    crm_timeout: Annotated[
+        float, typer.Option(min=0.05, help="Seconds the CRM gets for each call.")
+    ] = 2.0,
+    quote_validation: Annotated[
+        bool, typer.Option(help="Serve POST /v1/quotes/validate (with an ERP system).")
+    ] = True,
+    price_tolerance_percent: Annotated[
+        float, typer.Option(min=0, max=100, help="Quoted prices may differ by this % of the ERP's.")
+    ] = 0.5,
+    price_tolerance_amount: Annotated[
+        float, typer.Option(min=0, help="... and by at least this amount (rounding).")
+    ] = 0.01,
+    accounts: Annotated[
+        bool, typer.Option(help="Serve GET /v1/accounts/{key} (with an ERP system).")
+    ] = True,
+    account_scan_cap: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Documents read per account list.")
+    ] = 1000,
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -63,16 +88,18 @@ def serve_command(
 ) -> None:
     """Serve the API with uvicorn until interrupted (put TLS in front of it).
 
-    When the project has an s4hana system named `--pricing-system`, the API also serves
-    price and availability (`/v1/quotes`) through it.
+    When the project has an s4hana system named `--erp-system`, the API also serves price
+    and availability and quote validation (`/v1/quotes`) and account 360 (`/v1/accounts`)
+    through it; account 360 adds the CRM's part when `--crm-system` is a salesforce system.
     """
     import asyncio
 
     import uvicorn
 
     from causeway.api.app import create_app
-    from causeway.api.pricing import PricingService, PricingSettings
-    from causeway.connectors.s4hana.connector import S4Connector
+    from causeway.api.pricing import PricingSettings
+    from causeway.api.process_services import ProcessOptions, build_process_services
+    from causeway.observe.activity import ActivityLog
     from causeway.observe.metrics_endpoint import serve_metrics
     from causeway.runtime.backends.factory import close_backbone, open_backbone
     from causeway.store.engine import default_url, make_engine
@@ -83,25 +110,31 @@ def serve_command(
     upgrade(engine)
     if quote_stale < quote_ttl:
         raise typer.BadParameter("must be at least --quote-ttl", param_hint="--quote-stale")
-    pricing = None
-    system = project.config.systems.get(pricing_system)
-    if system is not None and system.type == "s4hana":
-        try:
-            connector = project.connector(pricing_system)
-        except ProjectError as error:
-            raise typer.BadParameter(str(error), param_hint="--project") from None
-        assert isinstance(connector, S4Connector)
-        pricing = PricingService(
-            connector,
-            PricingSettings(
-                ttl=quote_ttl, stale_window=quote_stale, max_entries=quote_cache_size,
-                erp_timeout=erp_timeout,
+    try:
+        services = build_process_services(
+            project, engine,
+            ProcessOptions(
+                erp_system=pricing_system, crm_system=crm_system,
+                pricing=PricingSettings(
+                    ttl=quote_ttl, stale_window=quote_stale, max_entries=quote_cache_size,
+                    erp_timeout=erp_timeout,
+                ),
+                crm_timeout=crm_timeout, quote_validation=quote_validation,
+                price_tolerance_percent=price_tolerance_percent,
+                price_tolerance_amount=price_tolerance_amount,
+                accounts=accounts, account_scan_cap=account_scan_cap,
             ),
         )
+    except ProjectError as error:
+        raise typer.BadParameter(str(error), param_hint="--project") from None
     backbone = open_backbone(engine, project.runtime())
     try:
         try:
-            api = create_app(settings, backbone, pricing=pricing)
+            api = create_app(
+                settings, backbone, pricing=services.pricing,
+                quote_validator=services.quote_validator, accounts=services.accounts,
+                activity=ActivityLog(engine),
+            )
         except ApiConfigError as error:
             typer.echo(f"api: {error}", err=True)
             raise typer.Exit(code=2) from None
@@ -116,8 +149,7 @@ def serve_command(
             try:
                 await uvicorn.Server(config).serve()
             finally:
-                if pricing is not None:
-                    await pricing.aclose()
+                await services.aclose()
 
         asyncio.run(serve())
     finally:

@@ -9,7 +9,8 @@ priced within the stale window gets `ErpUnavailable` (the API answers 503 with R
   many reps costs one simulation.
 - Identical requests in flight share one ERP call (single-flight).
 - A circuit breaker stops calling an ERP that keeps failing; while it is open, answers come
-  from the stale entries or are refused at once instead of waiting for the deadline.
+  from the stale entries or are refused at once instead of waiting for the deadline. The
+  deadline and breaker are an `Upstream`, which quote validation and account 360 may share.
 - Requests the ERP refuses (unknown material or customer) raise `QuoteRejected` naming the
   line and field; they never count against the ERP's health.
 
@@ -19,7 +20,6 @@ Everything runs on one event loop: the cache, the in-flight table and the breake
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import time
 from collections import OrderedDict
@@ -27,13 +27,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 import structlog
 from prometheus_client import Counter, Histogram
 
-from causeway.connectors.errors import ConnectorError, ErrorClass, ThrottledError
-from causeway.connectors.s4hana.simulation import QuoteLine, Simulation, SimulationTimeout
+from causeway.api.upstream import ErpUnavailable as ErpUnavailable  # raised by `quote`
+from causeway.api.upstream import Upstream, UpstreamFailure
+from causeway.connectors.errors import ConnectorError
+from causeway.connectors.s4hana.simulation import QuoteLine, Simulation
 from causeway.runtime.policies import CircuitBreaker
 
 log = structlog.get_logger("causeway.api.pricing")
@@ -64,7 +66,6 @@ UNAVAILABLE = Counter(
 
 Reason = Literal["erp-timeout", "erp-unavailable", "erp-throttled", "circuit-open"]
 Source = Literal["erp", "cache"]
-DEFAULT_RETRY_AFTER = 5.0
 _ITEM_IN_RECORD = re.compile(r"/(\d+)$")
 _ITEM_IN_MESSAGE = re.compile(r"\bItem (\d+)\b")
 
@@ -111,21 +112,6 @@ class Quote:
     degraded_reason: Reason | None = None
 
 
-class ErpUnavailable(Exception):
-    """The ERP could not price the quote and no answer within the stale window is known."""
-
-    def __init__(self, reason: Reason, detail: str, retry_after: float) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-        self.retry_after = retry_after
-
-    @property
-    def retry_after_header(self) -> str:
-        """Whole seconds, at least one (RFC 9110 §10.2.3)."""
-        return str(max(1, math.ceil(self.retry_after)))
-
-
 class QuoteRejected(Exception):
     """The ERP refused the request itself: `line` (0-based, None for the header) and `field`."""
 
@@ -161,16 +147,6 @@ class _Entry:
     priced_mono: float
 
 
-class _Failure(Exception):
-    """What a failed ERP call turns into for every waiter of the shared call."""
-
-    def __init__(self, reason: Reason, detail: str, retry_after: float | None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-        self.retry_after = retry_after
-
-
 class PricingService:
     """Answers quotes from the cache or the ERP, degrading to stale answers when it fails."""
 
@@ -181,19 +157,28 @@ class PricingService:
         *,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        erp: Upstream | None = None,
     ) -> None:
+        """`erp` shares a deadline and breaker with other routes; by default one of its own is
+        made from `settings`."""
         self.backend = backend
         self.settings = settings or PricingSettings()
         self._clock = clock
         self._now = now
         self._cache: OrderedDict[QuoteKey, _Entry] = OrderedDict()
         self._inflight: dict[QuoteKey, asyncio.Task[_Entry]] = {}
-        self.breaker = CircuitBreaker(
-            "s4hana:simulation",
-            threshold=self.settings.breaker_threshold,
-            cooldown=self.settings.breaker_cooldown,
+        self.erp = erp or Upstream(
+            "erp",
+            timeout=self.settings.erp_timeout,
+            breaker_threshold=self.settings.breaker_threshold,
+            breaker_cooldown=self.settings.breaker_cooldown,
             clock=clock,
         )
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The ERP's circuit breaker (shared with the routes sharing `erp`)."""
+        return self.erp.breaker
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -208,7 +193,7 @@ class PricingService:
         CACHE.labels("miss").inc()
         try:
             fresh = await self._shared(key, customer, currency, lines)
-        except _Failure as failure:
+        except UpstreamFailure as failure:
             return self._degrade(key, failure)
         return Quote(fresh.simulation, "erp", fresh.priced_at)
 
@@ -259,62 +244,34 @@ class PricingService:
     async def _call(
         self, key: QuoteKey, customer: str, currency: str, lines: Sequence[QuoteLine]
     ) -> _Entry:
-        if not self.breaker.allow():
-            ERP_CALLS.labels("skipped").inc()
-            raise _Failure(
-                "circuit-open", "the ERP failed repeatedly; not calling it for now",
-                self.breaker.retry_in(),
-            )
-        deadline = self.settings.erp_timeout
         try:
-            # The connector keeps its own deadline; this one also bounds any other backend.
-            async with asyncio.timeout(deadline + 0.5):
-                simulation = await self.backend.simulate_order(
+            simulation = await self.erp.call(
+                lambda deadline: self.backend.simulate_order(
                     customer, currency, lines, timeout_s=deadline
                 )
-        except (SimulationTimeout, TimeoutError):
-            raise self._failed("erp-timeout", f"the ERP did not answer within {deadline:g} s",
-                               None) from None
-        except ConnectorError as error:
-            if error.error_class is ErrorClass.INVALID:
-                self.breaker.record_success()  # the ERP answered: it is up
-                ERP_CALLS.labels("rejected").inc()
-                raise _rejection(error, len(lines)) from None
-            if isinstance(error, ThrottledError):
-                raise self._failed("erp-throttled", "the ERP is throttling requests",
-                                   error.retry_after) from None
-            log.warning("erp_simulation_failed", error=error.describe(),
-                        error_class=str(error.error_class))
-            raise self._failed("erp-unavailable", "the ERP failed to price the quote",
-                               error.retry_after) from None
-        except Exception as error:  # an unmapped failure must not become a 500
-            log.exception("erp_simulation_crashed", error=repr(error))
-            raise self._failed("erp-unavailable", "the ERP failed to price the quote",
-                               None) from None
-        self.breaker.record_success()
+            )
+        except UpstreamFailure as failure:
+            ERP_CALLS.labels("skipped" if failure.kind == "circuit-open" else failure.reason).inc()
+            raise
+        except ConnectorError as error:  # the ERP refused the request itself
+            ERP_CALLS.labels("rejected").inc()
+            raise rejection(error, len(lines)) from None
         ERP_CALLS.labels("ok").inc()
         entry = _Entry(simulation, self._now(), self._clock())
         self._store(key, entry)
         return entry
 
-    def _failed(self, reason: Reason, detail: str, retry_after: float | None) -> _Failure:
-        self.breaker.record_failure()
-        ERP_CALLS.labels(reason).inc()
-        return _Failure(reason, detail, retry_after)
-
-    def _degrade(self, key: QuoteKey, failure: _Failure) -> Quote:
+    def _degrade(self, key: QuoteKey, failure: UpstreamFailure) -> Quote:
         entry = self._lookup(key)
+        reason = cast(Reason, failure.reason)
         if entry is not None:
-            DEGRADED.labels(failure.reason).inc()
-            return Quote(entry.simulation, "cache", entry.priced_at, True, failure.reason)
-        UNAVAILABLE.labels(failure.reason).inc()
-        retry_after = failure.retry_after
-        if retry_after is None or retry_after <= 0:
-            retry_after = self.breaker.retry_in() or DEFAULT_RETRY_AFTER
-        raise ErpUnavailable(failure.reason, failure.detail, retry_after)
+            DEGRADED.labels(reason).inc()
+            return Quote(entry.simulation, "cache", entry.priced_at, True, reason)
+        UNAVAILABLE.labels(reason).inc()
+        raise self.erp.unavailable(failure, f"{failure.detail}; no recent answer for this quote")
 
 
-def _rejection(error: ConnectorError, line_count: int) -> QuoteRejected:
+def rejection(error: ConnectorError, line_count: int) -> QuoteRejected:
     """Which line the ERP refused: the item number in the record id or in the message."""
     line: int | None = None
     for pattern, text in ((_ITEM_IN_RECORD, error.record_id or ""),

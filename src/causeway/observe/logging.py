@@ -63,6 +63,20 @@ def renderer(json_lines: bool, colours: bool) -> structlog.types.Processor:
     return structlog.dev.ConsoleRenderer(colors=colours)
 
 
+class CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, rather than when logging was set up:
+    a screen that owns the terminal for a while can send the log stream to a file by
+    redirecting stderr (`contextlib.redirect_stderr`)."""
+
+    def write(self, text: str) -> int:
+        """Write to the current stderr."""
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        """Flush the current stderr."""
+        sys.stderr.flush()
+
+
 def configure_logging(level: str | None = None, json_lines: bool | None = None) -> None:
     """Set up structlog once for the process."""
     name = (level or os.environ.get("CAUSEWAY_LOG_LEVEL", "INFO")).upper()
@@ -79,6 +93,6 @@ def configure_logging(level: str | None = None, json_lines: bool | None = None) 
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         # Logs go to stderr: stdout stays for a command's own output (JSON, tables).
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

@@ -104,15 +104,24 @@ def start_both(
     crm_port: int = 0,
     erp_port: int = 0,
     faults: FaultPlan | None = None,
+    persist: bool = False,
 ) -> RunningSandboxes:
-    """Start the CRM and the ERP, seeded from the same universe."""
+    """Start the CRM and the ERP, seeded from the same universe.
+
+    With `persist`, each keeps its data in a file under `state_dir` (crm.sqlite, erp.sqlite)
+    and is seeded only when its file is new, so a restart carries on where it stopped.
+    """
+    crm_database = str(state_dir / "crm.sqlite") if persist else ":memory:"
+    erp_database = str(state_dir / "erp.sqlite") if persist else ":memory:"
     running = RunningSandboxes()
     try:
         running.crm, running.crm_settings, running.tls = start_crm(
-            universe, state_dir, port=crm_port, faults=faults
+            universe, state_dir, port=crm_port, database=crm_database, faults=faults
         )
         running.servers.append(running.crm)
-        running.erp, running.erp_settings = start_erp(universe, port=erp_port, faults=faults)
+        running.erp, running.erp_settings = start_erp(
+            universe, port=erp_port, database=erp_database, faults=faults
+        )
         running.servers.append(running.erp)
         running.crm_seed_index = dict(running.crm.app_state.crm.seed_index)
         running.erp_seed_index = dict(running.erp.app_state.erp.seed_index)

@@ -63,16 +63,6 @@ async def price_availability(
         LATENCY.labels(outcome).observe(time.perf_counter() - started)
 
 
-async def _unavailable(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ErpUnavailable)
-    return problem_response(
-        request, 503, "erp-unavailable", "ERP unavailable",
-        f"{error.detail}; no recent answer for this quote",
-        headers={"Retry-After": error.retry_after_header},
-        extensions={"reason": error.reason},
-    )
-
-
 async def _rejected(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, QuoteRejected)
     name = ERP_FIELDS.get(error.field or "", error.field or "")
@@ -97,5 +87,4 @@ def install(app: FastAPI, service: PricingService) -> None:
     """Mount the routes over `service` and answer its errors as problems."""
     app.state.pricing = service
     app.include_router(router)
-    app.add_exception_handler(ErpUnavailable, _unavailable)
     app.add_exception_handler(QuoteRejected, _rejected)

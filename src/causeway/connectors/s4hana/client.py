@@ -47,7 +47,15 @@ class S4Settings(BaseModel):
     )
     burst: int = Field(1, ge=1, description="calls that may go out back to back under the pace")
     concurrency: int = Field(
-        4, ge=1, le=64, description="writes of different records in flight at once"
+        4, ge=1, le=64, description="writes of different records, or $batch calls, at once"
+    )
+    batch: bool = Field(
+        True,
+        description="write many records per call with OData $batch, one change set per record; "
+        "false writes each record with its own calls (systems without $batch)",
+    )
+    batch_parts: int = Field(
+        100, ge=1, le=1000, description="change sets (records) per $batch call at most"
     )
 
 
@@ -105,30 +113,35 @@ class S4Client:
         *,
         headers: dict[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         params: dict[str, str] | None = None,
         object_name: str | None = None,
         record_id: str | None = None,
+        resend: bool | None = None,
     ) -> httpx.Response:
+        """One call, paced; `resend` says whether a closed pooled connection may be retried
+        (default: reads only)."""
+        safe = method in _IDEMPOTENT_METHODS if resend is None else resend
         try:
             if self._pace is not None:
                 await self._pace.acquire()
             try:
                 response = await self._http.request(
-                    method, url, headers=headers, json=json, params=params
+                    method, url, headers=headers, json=json, content=content, params=params
                 )
             except _STALE_CONNECTION:
-                if method not in _IDEMPOTENT_METHODS:
+                if not safe:
                     raise  # a write may have landed: the runtime decides, not a blind resend
                 # A pooled connection the server or a gateway closed while idle: a read
                 # is safe to send once more, on a fresh connection.
                 response = await self._http.request(
-                    method, url, headers=headers, json=json, params=params
+                    method, url, headers=headers, json=json, content=content, params=params
                 )
         except httpx.HTTPError as error:
             raise transport_failure(
                 error,
                 system=SYSTEM,
-                write=method in _WRITE_METHODS,
+                write=method in _WRITE_METHODS and not safe,
                 object_name=object_name,
                 record_id=record_id,
             ) from None
@@ -153,7 +166,6 @@ class S4Client:
         """Call `service`; modifying calls carry a CSRF token, refreshed once on rejection."""
         method = method.upper()
         url = path if path.startswith("http") else f"{ODATA_ROOT}/{service}/{path.lstrip('/')}"
-        headers = {"Accept": "application/json"}
         if path.startswith("http"):
             # A `__next` link carries its whole query; any params would replace it in httpx.
             query = None
@@ -161,6 +173,50 @@ class S4Client:
             query = {"sap-client": self.settings.sap_client, **(params or {})}
             if method == "GET":
                 query["$format"] = "json"
+        return await self._exchange(
+            method,
+            service,
+            url,
+            {"Accept": "application/json"},
+            json=json,
+            params=query,
+            object_name=object_name,
+            record_id=record_id,
+        )
+
+    async def batch(
+        self, service: str, body: bytes, content_type: str, *, resend: bool = False
+    ) -> httpx.Response:
+        """POST a `$batch` body: one call, with the CSRF token like any write.
+
+        A failure of the whole call raises its classified error; the parts of the 202 are
+        the caller's to read. `resend` allows one resend on a closed pooled connection
+        (for batches whose every part is idempotent).
+        """
+        return await self._exchange(
+            "POST",
+            service,
+            f"{ODATA_ROOT}/{service}/$batch",
+            {"Accept": "multipart/mixed", "Content-Type": content_type},
+            content=body,
+            params={"sap-client": self.settings.sap_client},
+            resend=resend,
+        )
+
+    async def _exchange(
+        self,
+        method: str,
+        service: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
+        object_name: str | None = None,
+        record_id: str | None = None,
+        resend: bool | None = None,
+    ) -> httpx.Response:
         token: str | None = None
         for attempt in (1, 2):
             if method in _WRITE_METHODS:
@@ -171,9 +227,11 @@ class S4Client:
                 url,
                 headers=headers,
                 json=json,
-                params=query,
+                content=content,
+                params=params,
                 object_name=object_name,
                 record_id=record_id,
+                resend=resend,
             )
             csrf_refused = (
                 response.status_code == 403
@@ -189,7 +247,7 @@ class S4Client:
                 headers=response.headers,
                 object_name=object_name,
                 record_id=record_id,
-                write=method in _WRITE_METHODS,
+                write=method in _WRITE_METHODS and not resend,
             )
         raise AssertionError("unreachable")
 

@@ -17,11 +17,13 @@ from causeway.connectors.contract import (
     WriteResult,
 )
 from causeway.connectors.errors import ConflictError, ConnectorError
-from causeway.connectors.s4hana.catalogue import CONTACT_PERSON, EntitySpec, spec_for
+from causeway.connectors.s4hana.batch_writes import BatchWriter
+from causeway.connectors.s4hana.catalogue import CONTACT_PERSON, LIST_PRICE, EntitySpec, spec_for
 from causeway.connectors.s4hana.client import S4Client, S4Settings
 from causeway.connectors.s4hana.contact_person import ContactPersons, split_contact
 from causeway.connectors.s4hana.deep_update import expand_paths, plan_patches
 from causeway.connectors.s4hana.errors import SYSTEM
+from causeway.connectors.s4hana.list_prices import ListPrices
 from causeway.connectors.s4hana.odata import (
     Filter,
     any_of,
@@ -40,8 +42,9 @@ from causeway.connectors.watermark import Watermark, advance, settled_until
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Writes go one entity per request: OData v2 has $batch, but one failing change set
-# would hide which record failed; per-record calls keep errors exact.
+# With `batch` on (the default) a write batch goes out as OData $batch calls, one change set
+# per record, so a failing record fails alone and is named (see `batch_writes`); with it off,
+# one entity per request.
 MAX_BATCH = 100
 
 
@@ -61,6 +64,10 @@ class S4Connector:
         self.settle = settle
         self.contacts = ContactPersons(self.client)
         self.simulations = OrderSimulator(self.client)
+        self.list_prices = ListPrices(self.client, LIST_PRICE)
+        self.batches = BatchWriter(self.client, self._write_one)
+        if self.client.settings.batch:
+            self.max_batch = self.client.settings.batch_parts
 
     def modified_at(self, spec: EntitySpec, row: dict[str, Any]) -> datetime | None:
         """When the record last changed, from whichever stamp the entity set carries."""
@@ -142,6 +149,8 @@ class S4Connector:
     async def read(self, object_name: str, ids: Sequence[str]) -> list[RawRecord]:
         """Current state of records by key."""
         spec = spec_for(object_name)
+        if spec.name == LIST_PRICE:
+            return await self.list_prices.read(ids)
         found: list[RawRecord] = []
         for start in range(0, len(ids), 40):
             chunk = list(ids[start : start + 40])
@@ -156,14 +165,23 @@ class S4Connector:
         """Records of a composed object get their parts from other entity sets."""
         if spec.name == CONTACT_PERSON:
             return await self.contacts.attach(records)
+        if spec.name == LIST_PRICE:
+            return await self.list_prices.compose(records)
         return records
 
     async def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """Apply each write; a create is preceded by a lookup of its reference.
 
-        S/4HANA has no collection write, so each record is its own call: writes of different
-        records run side by side (`concurrency` at once), those of one record in order.
+        With `batch` on, records go out together in `$batch` calls (see `batch_writes`);
+        otherwise each record is its own call.
         """
+        if self.client.settings.batch:
+            return await self.batches.write(requests)
+        return await self.write_each(requests)
+
+    async def write_each(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """Each record with its own calls: writes of different records side by side
+        (`concurrency` at once), those of one record in order."""
         results: dict[int, WriteResult] = {}
         by_record: dict[str, list[int]] = {}
         for index, request in enumerate(requests):

@@ -214,10 +214,14 @@ def _objects() -> list[SObjectDef]:
         ext_id("ERP_Material__c", 40),
         number("Weight_Kg__c"),
     ], label="Product")
+    # The standard price book exists in every org (IsStandard is the org's, never writable);
+    # a product needs a standard price there before a custom price book may price it (see
+    # derived.py). ERP_Price_List__c keys the price books an ERP's price lists become.
     pricebook = sobject("Pricebook2", "01s", "Price Books", required("Name"), [
         flag("IsActive"),
         derived("IsStandard", "boolean", nillable=False),
         _f("Description", "textarea", length=255),
+        ext_id("ERP_Price_List__c", 40),
     ], label="Price Book")
     entry = sobject("PricebookEntry", "01u", "Price Book Entries",
                     derived("Name", "string", length=255), [
@@ -228,6 +232,8 @@ def _objects() -> list[SObjectDef]:
         flag("UseStandardPrice"),
         derived("ProductCode", "string", length=255),
         fixed(currency_field()),
+        ext_id("Causeway_Id__c", 36, unique=False),
+        text("ERP_Price_List__c", 40),
     ], label="Price Book Entry")
     opportunity = sobject("Opportunity", "006", "Opportunities", required("Name", 120), [
         ref("AccountId", "Account", "Account"),

@@ -18,6 +18,7 @@ from causeway.sandbox.erp.catalog import ProductPartRules
 from causeway.sandbox.erp.change_documents import change_documents_router
 from causeway.sandbox.erp.clock import SimulatedClock
 from causeway.sandbox.erp.clock_admin import clock_router
+from causeway.sandbox.erp.conditions import ConditionRecordRules, ConditionValidityRules
 from causeway.sandbox.erp.contacts import ContactFunctionRules, ContactRules
 from causeway.sandbox.erp.endpoint import Logon, odata_router
 from causeway.sandbox.erp.errors import render_error
@@ -47,6 +48,9 @@ class ErpSettings(BaseModel):
     sap_client: str = "100"
     clock_speed: float = Field(1.0, ge=0, description="business minutes per real second")
     csrf_token_ttl_s: float = Field(1800.0, gt=0, description="CSRF token lifetime")
+    batch_max_operations: int = Field(
+        1000, ge=1, description="requests one $batch may carry (retrieves and change set parts)"
+    )
     faults: FaultPlan = FaultPlan()
 
 
@@ -60,7 +64,12 @@ class ErpState:
         if persisted is not None:
             start = max(start, datetime.fromisoformat(persisted))
         self.clock = SimulatedClock(settings.clock_speed, start=start)
-        self.erp = Erp(self.store, self.clock, settings.page_size)
+        self.erp = Erp(
+            self.store,
+            self.clock,
+            settings.page_size,
+            batch_max_operations=settings.batch_max_operations,
+        )
         self.erp.rules.update({
             "A_BusinessPartner": BusinessPartnerRules(),
             "A_BusinessPartnerAddress": AddressRules(),
@@ -72,6 +81,8 @@ class ErpState:
             "A_SalesOrderItem": SalesOrderItemRules(),
             "A_ProductDescription": ProductPartRules(),
             "A_ProductPlant": ProductPartRules(),
+            "A_SlsPrcgConditionRecord": ConditionRecordRules(),
+            "A_SlsPrcgCndnRecdValidity": ConditionValidityRules(),
         })
         self.erp.simulations["API_SALES_ORDER_SIMULATION_SRV"] = SalesOrderSimulation()
         self.lifecycle = Lifecycle(self.erp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from causeway.sandbox.erp import reads, writes
+from causeway.sandbox.erp.batch import InnerRequest, answer_batch, parse_batch
 from causeway.sandbox.erp.edmx import render_metadata
 from causeway.sandbox.erp.errors import ODataError, bad_request, error_response, not_found
 from causeway.sandbox.erp.model import ServiceModel
@@ -163,14 +164,14 @@ def _dispatch(erp: Erp, call: Call) -> Response:
     if segments[0].name == "$metadata":
         return Response(render_metadata(service), media_type="application/xml")
     if segments[0].name == "$batch":
-        raise ODataError(501, "/IWBEP/CM_MGW_RT/101", "$batch is not supported by this system")
+        return _batch(erp, call)
     fmt = call.params.get("$format")
     if fmt is not None and fmt.lower() != "json":
         raise bad_request(f"Format '{fmt}' is not supported; use $format=json", target="$format")
     simulation = erp.simulations.get(service.name)
     if simulation is not None:
         return _simulate(erp, call, simulation, representation)
-    target = reads.resolve(erp, service, call.path, call.params)
+    target = reads.resolve(erp, service, call.path, call.params, read_set=call.method != "POST")
     if call.method in ("GET", "HEAD"):
         if call.path.count:
             if not target.is_collection:
@@ -199,6 +200,30 @@ def _dispatch(erp: Erp, call: Call) -> Response:
                 changes.setdefault(prop.name, None)
     writes.update(erp, target.entity, target.key, changes)
     return Response(status_code=204)
+
+
+def _batch(erp: Erp, call: Call) -> Response:
+    """POST $batch: each part through `_dispatch`, as if it had come alone (see `batch`)."""
+    if call.method != "POST" or len(call.path.segments) != 1 or call.path.count:
+        raise ODataError(405, "/IWBEP/CM_MGW_RT/031", "$batch accepts POST on the service root")
+    service_root = f"{ROOT}/{call.service.path}"
+    parts = parse_batch(
+        call.headers.get("content-type"), call.body, service_root, erp.batch_max_operations
+    )
+
+    def run(inner: InnerRequest) -> Response:
+        single = replace(
+            call,
+            method=inner.method,
+            path=split_path(inner.path),
+            params=inner.params,
+            headers=inner.headers,
+            body=inner.body,
+            url=f"{call.root}/{inner.path}".rstrip("/"),
+        )
+        return _dispatch(erp, single)
+
+    return answer_batch(parts, run, erp.store.transaction, call.service.name)
 
 
 def _simulate(

@@ -45,11 +45,15 @@ def resolve(
     service: ServiceModel,
     path: ResourcePath,
     params: Mapping[str, str] | None = None,
+    *,
+    read_set: bool = True,
 ) -> Target:
     """Follow the segments of `path` to the records they address; 404 when one is missing.
 
     For an entity set whose $filter pins a string property to a few values (a lookup by
     reference or by keys), only those rows are read; the filter itself is applied later.
+    `read_set=False` (a POST) addresses the set without reading it: a create into a set of
+    many thousand records must not cost a read of all of them.
     """
     if len(path.segments) > 2:
         raise bad_request("Only one level of navigation is supported in resource paths")
@@ -58,6 +62,8 @@ def resolve(
     if first.predicate is None:
         if len(path.segments) > 1:
             raise bad_request(f"'{first.name}' needs a key before navigating further")
+        if not read_set:
+            return Target(entity, records=[])
         narrowing = _narrowing((params or {}).get("$filter"), entity)
         if narrowing is not None and len(narrowing[1]) <= 100:
             return Target(entity, records=erp.store.find_in(entity, *narrowing))

@@ -167,6 +167,8 @@ class Store:
         self._connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         if database != ":memory:":
             self._connection.execute("PRAGMA journal_mode=WAL")
+            # A sandbox survives a restart, not a power cut: no fsync on every commit.
+            self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.executescript(_SCHEMA)
         self._depth = 0
         self._indexed: set[str] = set()

@@ -16,6 +16,7 @@ from causeway.sandbox.erp.services import (
     billing_document,
     business_partner,
     outbound_delivery,
+    pricing_condition,
     product,
     sales_order,
     sales_order_simulation,
@@ -35,6 +36,7 @@ SERVICES: tuple[ServiceModel, ...] = (
     billing_document.SERVICE,
     outbound_delivery.SERVICE,
     sales_order_simulation.SERVICE,
+    pricing_condition.SERVICE,
 )
 USER = "CAUSEWAY"
 
@@ -78,6 +80,8 @@ class Erp:
     rules: dict[str, EntityRules] = field(default_factory=dict)
     simulations: dict[str, Simulation] = field(default_factory=dict)
     """Simulation services by service name."""
+    batch_max_operations: int = 1000
+    """Requests one $batch may carry; beyond that it is refused whole."""
 
     def service(self, path: str) -> ServiceModel | None:
         """The service published under URL segment `path` (case-insensitive like SAP)."""

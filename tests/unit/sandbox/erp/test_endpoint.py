@@ -122,8 +122,10 @@ def test_expand_of_unknown_navigation_is_400(client: TestClient) -> None:
     assert response.status_code == 400
 
 
-def test_batch_is_reported_as_not_implemented(client: TestClient) -> None:
-    assert client.post(f"{SO}/$batch", content=b"").status_code == 501
+def test_an_empty_batch_is_refused_as_malformed(client: TestClient) -> None:
+    response = client.post(f"{SO}/$batch", content=b"")
+    assert response.status_code == 400
+    assert "multipart/mixed" in response.json()["error"]["message"]["value"]
 
 
 def test_admin_clock_needs_the_token(app: FastAPI, admin_client: TestClient) -> None:

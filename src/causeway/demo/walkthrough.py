@@ -8,15 +8,21 @@ sync runs on the embedded SQLite backbone until quiet, and reconciliation shows 
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from causeway.connectors.contract import Connector
 from causeway.connectors.s4hana.client import S4Settings
@@ -191,21 +197,100 @@ async def sync_both(running: RunningSandboxes, state_dir: Path) -> dict[str, obj
         database.dispose()
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+DEMO_FILES = ("causeway.sqlite", "crm.sqlite", "erp.sqlite")
+"""What a demo run leaves in its state folder; all three present means the next run resumes."""
+
+
+def live_pipeline(
+    running: RunningSandboxes, database: Engine
+) -> tuple[SyncPipeline, list[Connector]]:
+    """The continuous sync for the live phase, with its own connectors."""
+    salesforce, s4 = connectors_for(running, settle=timedelta(seconds=1))
+    pipeline = SyncPipeline(
+        database,
+        build_routes(default_sync_config(), shipped_mappings()),
+        {"salesforce": salesforce, "s4hana": s4},
+        PipelineSettings(poll_interval_s=1.0, idle_seconds=0.1),
+    )
+    return pipeline, [salesforce, s4]
+
+
+async def go_live(
+    running: RunningSandboxes,
+    state_dir: Path,
+    project: Path,
+    console: Console,
+    seconds: float | None,
+) -> dict[str, float | int]:
+    """The live phase, until Ctrl-C or `seconds`."""
+    from causeway.demo.live import run_live
+
+    database = make_engine(f"sqlite:///{state_dir / 'causeway.sqlite'}")
+    upgrade(database)
+    pipeline, connectors = live_pipeline(running, database)
+    try:
+        with logs_to(state_dir / "causeway.log"):
+            return await run_live(running, database, pipeline, project, console, seconds)
+    finally:
+        for connector in connectors:
+            await connector.aclose()
+        database.dispose()
+
+
+@contextmanager
+def logs_to(path: Path) -> Iterator[None]:
+    """Send the log stream (stderr) to a file while the live screen owns the terminal; the
+    screen itself writes to stdout."""
+    with path.open("a", encoding="utf-8") as log_file, redirect_stderr(PlainText(log_file)):
+        yield
+
+
+class PlainText(io.TextIOBase):
+    """A text file without terminal colour codes (logs coloured for a terminal land here)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+
+    def write(self, text: str) -> int:
+        """Write `text` without its ANSI escape sequences."""
+        return self.target.write(ANSI_ESCAPE.sub("", text))
+
+    def flush(self) -> None:
+        """Flush the file."""
+        self.target.flush()
+
+
 def run_demo(
     accounts: int = 200,
     products: int = 50,
     serve: bool = True,
     state_dir: Path = Path("var/demo"),
     console: Console | None = None,
+    live_seconds: float | None = None,
+    fresh: bool = False,
 ) -> list[ObjectCount]:
-    """Start the seeded sandboxes, sync them, show the result, and keep serving until Ctrl+C."""
+    """Start the seeded sandboxes, sync them, show the result, then run live until Ctrl+C.
+
+    A state folder holding a previous run's files resumes it (no seeding, no initial sync)
+    unless `fresh`; the walkthrough alone (`serve=False`) always starts fresh.
+    """
     out = console or Console()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    resuming = serve and not fresh and all((state_dir / name).exists() for name in DEMO_FILES)
+    if not resuming:
+        for name in DEMO_FILES:
+            for path in state_dir.glob(f"{name}*"):
+                path.unlink()
     universe = generate(SeedConfig(accounts=accounts, products=products))
-    out.print(
-        f"Seeding {accounts} CRM accounts, {len(universe.erp_customers)} ERP customers "
-        f"({len(universe.pairs())} known to both, spelled differently), {products} products."
-    )
-    running = start_both(universe, state_dir)
+    if resuming:
+        out.print(f"Resuming the demo in {state_dir} (`--fresh` starts over).")
+    else:
+        out.print(
+            f"Seeding {accounts} CRM accounts, {len(universe.erp_customers)} ERP customers "
+            f"({len(universe.pairs())} known to both, spelled differently), {products} products."
+        )
+    running = start_both(universe, state_dir, persist=serve)
     try:
         # The connectors poll up to a settle horizon a moment behind "now".
         time.sleep(2.5)
@@ -216,16 +301,15 @@ def run_demo(
         for count in counts:
             table.add_row(count.system, count.object_name, str(count.records), count.example)
         out.print(table)
-        state_dir.mkdir(parents=True, exist_ok=True)
-        (state_dir / "causeway.sqlite").unlink(missing_ok=True)
-        out.print("Matching and syncing customers and products both ways...")
-        outcome = asyncio.run(sync_both(running, state_dir))
-        synced = Table(title="Initial sync, then reconciliation")
-        synced.add_column("what")
-        synced.add_column("value")
-        for name, value in outcome.items():
-            synced.add_row(name, str(value))
-        out.print(synced)
+        if not resuming:
+            out.print("Matching and syncing customers and products both ways...")
+            outcome = asyncio.run(sync_both(running, state_dir))
+            synced = Table(title="Initial sync, then reconciliation")
+            synced.add_column("what")
+            synced.add_column("value")
+            for name, value in outcome.items():
+                synced.add_row(name, str(value))
+            out.print(synced)
         access = Table(title="Reach the sandboxes")
         for column in ("sandbox", "what", "value"):
             access.add_column(column)
@@ -234,17 +318,14 @@ def run_demo(
         out.print(access)
         project = write_project_file(running, state_dir)
         if serve:
+            out.print("Going live: CRM users edit, sales reps quote, the ERP misbehaves...")
+            figures = asyncio.run(go_live(running, state_dir, project, out, live_seconds))
             out.print(
-                "The sandboxes keep serving; press Ctrl+C to stop. Meanwhile, in another shell:\n"
-                f"  .venv/bin/causeway reconcile customers -p {project}\n"
-                f"  .venv/bin/causeway sync run -p {project}     (edit records, watch them flow)\n"
-                f"  .venv/bin/causeway review list --url sqlite:///{state_dir / 'causeway.sqlite'}"
+                f"\nStopped cleanly after {figures['seconds']} s: "
+                f"{figures['crm_edits']} CRM edits, "
+                f"{figures['quotes_answered']} quotes in the last minute, "
+                f"{figures['parked']} parked for an operator. Run `make demo` again to resume."
             )
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                out.print("stopping")
         return counts
     finally:
         running.stop()
