@@ -25,7 +25,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import resource
@@ -36,13 +35,13 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
+from causeway.connectors.errors import ConnectorError
 from causeway.connectors.s4hana.client import S4Settings
 from causeway.connectors.s4hana.odata import compare
 from causeway.connectors.s4hana.simulation import QuoteLine
@@ -90,6 +89,8 @@ class PlannedOrder:
     lines: list[tuple[Product, Decimal, Decimal]]
     """(product, quantity, unit price)."""
     expected: str
+    reference: str = ""
+    """A PO number of its own, so a retried create finds it."""
     order_id: str = ""
     number: str = ""
     activated_at: float = 0.0
@@ -112,8 +113,11 @@ class Bench:
     """The sandboxes, the order-to-cash host and the calls the benchmark makes."""
 
     def __init__(self, running: RunningSandboxes, folder: Path) -> None:
-        assert running.crm and running.crm_settings and running.tls
-        assert running.erp and running.erp_settings
+        assert running.crm
+        assert running.crm_settings
+        assert running.tls
+        assert running.erp
+        assert running.erp_settings
         self.running = running
         self.url = f"sqlite:///{folder / 'causeway.sqlite'}"
         self.database = make_engine(self.url)
@@ -124,14 +128,14 @@ class Bench:
             client_id=crm.client_id,
             client_secret=SecretStr(crm.client_secret),
             ca_bundle=running.tls.cert,
-            timeout_s=30,
+            timeout_s=60,
         )
         s4 = S4Settings(
             base_url=running.erp.url,
             username=erp.username,
             password=SecretStr(erp.password),
             sap_client=erp.sap_client,
-            timeout_s=30,
+            timeout_s=60,
         )
         settings = OrderSettings(
             customer_wait_s=60.0,
@@ -264,31 +268,77 @@ class Bench:
             raise RuntimeError(f"{sobject}: {len(failed)} failed, first {failed[0]}")
         return [str(answer["id"]) for answer in answers]
 
-    def create_orders(self, orders: Sequence[PlannedOrder], book: str) -> None:
-        """Draft orders, their products, then activation, 200 at a time."""
-        for start in range(0, len(orders), COLLECTION):
-            chunk = orders[start : start + COLLECTION]
-            ids = self.collection("POST", "Order", [
-                {"AccountId": order.account, "EffectiveDate": "2026-12-01", "Status": "Draft",
-                 "Pricebook2Id": book, "CurrencyIsoCode": "EUR"}
-                for order in chunk
-            ])
-            for order, order_id in zip(chunk, ids, strict=True):
-                order.order_id = order_id
+    def create_orders(
+        self, orders: Sequence[PlannedOrder], book: str, per_second: float | None = None
+    ) -> None:
+        """Draft orders, their products, then activation, in chunks (paced at `per_second`
+        orders a second when given), each chunk retried safely: a rep's tool that times out
+        looks up what it created (by PO number) before it creates the rest."""
+        size = COLLECTION if per_second is None else max(1, min(COLLECTION, int(per_second * 5)))
+        began = time.monotonic()
+        for start in range(0, len(orders), size):
+            if per_second is not None:
+                time.sleep(max(0.0, began + start / per_second - time.monotonic()))
+            chunk = orders[start : start + size]
+            self._patiently(lambda chunk=chunk: self._create_drafts(chunk, book))
             items = [
                 {"OrderId": order.order_id, "PricebookEntryId": product.entry_id,
                  "Quantity": float(quantity), "UnitPrice": float(price)}
                 for order in chunk
                 for product, quantity, price in order.lines
+                if not order.activated_at
             ]
-            for first in range(0, len(items), COLLECTION):
-                self.collection("POST", "OrderItem", items[first : first + COLLECTION])
+            self._patiently(lambda items=items: self._create_items(items))
             activated = time.monotonic()
-            self.collection("PATCH", "Order", [
+            self._patiently(lambda chunk=chunk: self.collection("PATCH", "Order", [
                 {"Id": order.order_id, "Status": "Activated"} for order in chunk
-            ])
+            ]))
             for order in chunk:
                 order.activated_at = activated
+
+    def _patiently(self, attempt: Callable[[], object], tries: int = 8) -> None:
+        for left in range(tries - 1, -1, -1):
+            try:
+                attempt()
+                return
+            except (ConnectorError, RuntimeError):
+                if not left:
+                    raise
+                time.sleep(2.0)
+
+    def _create_drafts(self, chunk: Sequence[PlannedOrder], book: str) -> None:
+        missing = [order for order in chunk if not order.order_id]
+        if not missing:
+            return
+        found = {
+            str(row["PoNumber"]): str(row["Id"])
+            for row in self.query(
+                "Order", ("Id", "PoNumber"), is_in("PoNumber", [o.reference for o in missing])
+            )
+        }
+        for order in missing:
+            order.order_id = found.get(order.reference, "")
+        todo = [order for order in missing if not order.order_id]
+        if todo:
+            ids = self.collection("POST", "Order", [
+                {"AccountId": order.account, "EffectiveDate": "2026-12-01", "Status": "Draft",
+                 "Pricebook2Id": book, "CurrencyIsoCode": "EUR", "PoNumber": order.reference}
+                for order in todo
+            ])
+            for order, order_id in zip(todo, ids, strict=True):
+                order.order_id = order_id
+
+    def _create_items(self, items: list[dict[str, Any]]) -> None:
+        if not items:
+            return
+        orders = sorted({str(item["OrderId"]) for item in items})
+        have = {
+            str(row["OrderId"])
+            for row in self.query("OrderItem", ("OrderId",), is_in("OrderId", orders))
+        }
+        todo = [item for item in items if str(item["OrderId"]) not in have]
+        for first in range(0, len(todo), COLLECTION):
+            self.collection("POST", "OrderItem", todo[first : first + COLLECTION])
 
     def erp_numbers(self, orders: Sequence[PlannedOrder]) -> dict[str, str]:
         """CRM order id -> ERP sales order, for those stamped already."""
@@ -395,7 +445,9 @@ def plan_orders(
             expected = "price_mismatch"
         elif customer in limited:
             expected = "credit_block"
-        planned.append(PlannedOrder(account, customer, lines, expected))
+        planned.append(
+            PlannedOrder(account, customer, lines, expected, f"BENCH-{rng.getrandbits(48):012x}")
+        )
     return planned
 
 
@@ -512,7 +564,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                                  args.storm_every_s, args.storm_s)
         schedule.start()
         started = time.monotonic()
-        bench.create_orders(planned, str(book["Id"]))
+        bench.create_orders(planned, str(book["Id"]), args.rate)
         figures["created_in_s"] = round(time.monotonic() - started, 1)
         bench.order_numbers(planned + calm)
         everything = calm + planned
@@ -580,6 +632,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=5000)
     parser.add_argument("--latency-orders", type=int, default=100)
     parser.add_argument("--latency-rate", type=float, default=2.0, help="orders/s, fault-free")
+    parser.add_argument("--rate", type=float, default=8.0, help="orders/s created, with faults")
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--products", type=int, default=20)
     parser.add_argument("--mismatch-share", type=float, default=0.02)
