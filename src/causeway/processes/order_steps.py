@@ -65,7 +65,9 @@ def _customer(account_id: str) -> str | None:
         return Xref(connection).resolve("customer", SALESFORCE, account_id, S4HANA)
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="salesforce", keys=lambda result, order_id: {
+    "crm_order_id": order_id, "crm_order": result.get("number"),
+})
 def prepare(order_id: str) -> dict[str, Any]:
     """Read the CRM order and check it against the ERP: customer linked, products known,
     prices matching. Answers `state`: ready, waiting_customer, problem, cancelled or gone."""
@@ -108,7 +110,9 @@ def prepare(order_id: str) -> dict[str, Any]:
     } | keys
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="s4hana", keys=lambda result, *_: {
+    "erp_sales_order": (result.get("order") or {}).get("SalesOrder"),
+})
 def create_erp_order(
     order_id: str, number: str, customer: str, currency: str, lines: list[list[str]]
 ) -> dict[str, Any]:
@@ -135,14 +139,14 @@ def create_erp_order(
     return {"state": "created", "created": created, "order": order_snapshot(order)}
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="salesforce")
 def stamp_order(order_id: str, fields: dict[str, Any]) -> None:
     """Write the ERP order number or status onto the CRM order."""
     systems = current()
     systems.run(lambda: systems.crm.stamp(order_id, fields))
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="s4hana")
 def recheck_credit(sales_order: str) -> dict[str, Any] | None:
     """Have the ERP run its credit check on the order again (after a limit was raised)."""
     systems = current()
@@ -150,7 +154,7 @@ def recheck_credit(sales_order: str) -> dict[str, Any] | None:
     return None if order is None else order_snapshot(order)
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="s4hana")
 def read_erp(sales_order: str) -> dict[str, Any]:
     """The order and its invoices as the ERP holds them now (the fallback when no event
     came for a long while)."""
@@ -167,7 +171,9 @@ def read_erp(sales_order: str) -> dict[str, Any]:
     return systems.run(read)
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="salesforce", keys=lambda _, __, ___, invoice: {
+    "erp_billing_document": invoice.get("BillingDocument"),
+})
 def mirror_invoice(order_id: str, account_id: str | None, invoice: dict[str, Any]) -> str:
     """Upsert the CRM invoice for a billing document, and its payment once it is cleared."""
     systems = current()
@@ -184,7 +190,7 @@ def mirror_invoice(order_id: str, account_id: str | None, invoice: dict[str, Any
     return systems.run(write)
 
 
-@step(attempts=5, interval_s=1.0)
+@step(attempts=5, interval_s=1.0, system="s4hana")
 def delete_erp_order(sales_order: str) -> dict[str, Any]:
     """Compensation: delete the ERP order while nothing is delivered. Answers whether it
     was deleted, or the ERP's refusal (goods already left)."""
