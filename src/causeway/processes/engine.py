@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
+from dbos._error import DBOSMaxStepRetriesExceeded
 from sqlalchemy.engine import make_url
 
 from causeway.connectors.errors import ConnectorError, ErrorClass
@@ -88,6 +89,17 @@ def definition(name: str, version: int) -> Callable[[F], F]:
 def versions(name: str) -> list[int]:
     """Registered versions of a process, oldest first."""
     return sorted(_registry.get(name, {}))
+
+
+def transient(error: BaseException) -> bool:
+    """True for a step that failed only because a system was down or throttling, its own
+    retries included (DBOS reports those spent as one error carrying each attempt's)."""
+    if isinstance(error, DBOSMaxStepRetriesExceeded):
+        return bool(error.errors) and all(transient(attempt) for attempt in error.errors)
+    return isinstance(error, ConnectorError) and error.error_class in (
+        ErrorClass.RETRYABLE,
+        ErrorClass.THROTTLED,
+    )
 
 
 def _retryable(error: BaseException) -> bool:

@@ -47,6 +47,11 @@ class OrderSettings(BaseModel):
         6 * 3600.0, gt=0,
         description="with no ERP event for this long, the instance reads its order once itself",
     )
+    transient_patience_s: float = Field(
+        3600.0, ge=0,
+        description="a system down or throttling is waited out this long before an operator "
+        "is asked (system_failure)",
+    )
     retry_wait_s: float = Field(
         7 * 86400.0, gt=0, description="an exception waits this long per round for a retry"
     )

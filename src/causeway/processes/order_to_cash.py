@@ -20,7 +20,7 @@ from typing import Any
 
 from causeway.connectors.s4hana.odata import parse_datetime
 from causeway.processes.compensation import Compensations
-from causeway.processes.engine import definition, sleep, wait_for
+from causeway.processes.engine import definition, sleep, transient, wait_for
 from causeway.processes.order_milestones import (
     CANCELLED,
     credit_blocked,
@@ -46,6 +46,8 @@ from causeway.processes.order_systems import current
 from causeway.processes.work_queue import Problem, Reason
 
 TOPIC = "order"
+TRANSIENT_FIRST_WAIT_S = 10.0
+TRANSIENT_LONGEST_WAIT_S = 300.0
 VERSION = 1
 
 
@@ -104,12 +106,21 @@ class _Instance:
             self.exception_id = self.exception_reason = None
 
     def guarded(self, name: str, call: Callable[..., Any], *arguments: Any) -> Any:
-        """Run a step; if it fails for good, park the failure and run it again on retry."""
+        """Run a step. A system that is down or throttling is waited out on durable timers,
+        backing off, for `transient_patience_s`: an ERP outage is not an operator's problem.
+        A failure that outlasts that, or any other, is parked, and the step runs again on
+        retry."""
+        waited, delay = 0.0, TRANSIENT_FIRST_WAIT_S
         while True:
             try:
                 return call(*arguments)
-            except Exception as error:  # any failure is parked, not lost
+            except Exception as error:  # any failure is waited out or parked, never lost
+                if transient(error) and waited < current().settings.transient_patience_s:
+                    sleep(delay)
+                    waited, delay = waited + delay, min(delay * 2, TRANSIENT_LONGEST_WAIT_S)
+                    continue
                 answer, _ = self.stop(failure_problem(error, name, self.order_id))
+                waited, delay = 0.0, TRANSIENT_FIRST_WAIT_S
                 if answer == "cancel" and self.sales_order is None:
                     raise _CancelledEarly from None
 

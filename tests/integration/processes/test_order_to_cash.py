@@ -4,12 +4,15 @@ sync has not linked yet, and a cancellation compensated in the ERP."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from causeway.connectors.errors import ConnectorError
 from causeway.connectors.s4hana.sales_orders import OrderLine
 from causeway.connectors.salesforce.soql import compare
 from causeway.processes.operations import retry_exception
@@ -304,3 +307,27 @@ def test_the_credit_block_round_on_postgresql(sandbox: Sandboxes, tmp_path: Path
         world.pump(lambda: world.outcome(order_id) == "SUCCESS")
         assert world.order(order_id)["ERP_Status__c"] == "Paid"
         assert len(world.erp_orders(world.order(order_id)["OrderNumber"])) == 1
+
+
+@pytest.mark.slow
+def test_an_erp_outage_longer_than_a_steps_retries_is_waited_out_not_parked(
+    world: OrderWorld,
+) -> None:
+    (account, customer) = world.linked_accounts()[0]
+    world.set_credit_limit(customer, Decimal("100000000"))
+    product = world.products()[0]
+    order_id = world.create_order(account, customer, [(product, Decimal(1))], activate=False)
+    # Longer than a step's own retries (1 + 2 + 4 + 8 s): the instance must wait on its
+    # durable timer and try again, not hand the outage to an operator.
+    world.sandbox.admin_post("erp", "faults/outage", {"seconds": 25})
+    world.crm("PATCH", f"sobjects/Order/{order_id}", {"Status": "Activated"})
+    deadline = time.monotonic() + 120
+    while not world.order(order_id)["ERP_Sales_Order__c"]:
+        assert time.monotonic() < deadline, world.systems.queue.find()
+        # The milestone feed reads the ERP too: a failed round is tried again next round.
+        with contextlib.suppress(ConnectorError):
+            world.service.run_once()
+        time.sleep(0.5)
+    instance = f"order_to_cash:{order_id}"
+    assert world.systems.queue.find(status=None, instance_id=instance) == []
+    assert len(world.erp_orders(world.order(order_id)["OrderNumber"])) == 1
