@@ -27,9 +27,9 @@ from causeway.connectors.contract import Connector, WriteKey, WriteOperation, Wr
 from causeway.connectors.errors import ConnectorError
 from causeway.connectors.s4hana.client import S4Settings
 from causeway.connectors.s4hana.connector import S4Connector
-from causeway.connectors.salesforce.client import SalesforceSettings
 from causeway.connectors.salesforce.connector import SalesforceConnector
 from causeway.demo import connectors_for
+from causeway.demo.traffic import crm_user
 from causeway.mapping.loader import shipped_mappings
 from causeway.observe.logging import configure_logging
 from causeway.sandbox.faults import FaultPlan
@@ -78,18 +78,8 @@ def user_connectors(running: RunningSandboxes) -> tuple[SalesforceConnector, S4C
         raise RuntimeError("the CRM sandbox is not running")
     if not (running.erp and running.erp_settings):
         raise RuntimeError("the ERP sandbox is not running")
-    crm, erp = running.crm_settings, running.erp_settings
-    salesforce = SalesforceConnector(
-        SalesforceSettings(
-            login_url=running.crm.url,
-            client_id=crm.client_id,
-            client_secret=SecretStr(crm.client_secret),
-            ca_bundle=running.tls.cert,
-            client_name="sales-rep",
-            timeout_s=10,
-        ),
-        settle=timedelta(0),
-    )
+    erp = running.erp_settings
+    salesforce = crm_user(running)
     s4 = S4Connector(
         S4Settings(
             base_url=running.erp.url,

@@ -46,8 +46,8 @@ from causeway.connectors.s4hana.client import S4Settings
 from causeway.connectors.s4hana.odata import compare
 from causeway.connectors.s4hana.simulation import QuoteLine
 from causeway.connectors.salesforce.client import SalesforceSettings
-from causeway.connectors.salesforce.soql import Query, is_in
 from causeway.connectors.salesforce.soql import compare as soql_compare
+from causeway.connectors.salesforce.soql import is_in
 from causeway.mapping.loader import shipped_mappings
 from causeway.observe.logging import configure_logging
 from causeway.processes.order_reconcile import reconcile_orders
@@ -236,25 +236,10 @@ class Bench:
     # CRM ---------------------------------------------------------------------------------
 
     def query(self, sobject: str, fields: tuple[str, ...], where: Any) -> list[dict[str, Any]]:
-        client = self.systems.salesforce.client
-        text = Query(sobject, fields, where=where).render()
-
-        async def read() -> list[dict[str, Any]]:
-            rows: list[dict[str, Any]] = []
-            async for page in client.query_pages(text):
-                rows.extend(page)
-            return rows
-
-        return self.run(read)
+        return self.systems.query(sobject, fields, where)
 
     def crm(self, method: str, path: str, body: Any = None) -> Any:
-        client = self.systems.salesforce.client
-
-        async def call() -> Any:
-            response = await client.request(method, f"{client.data_path}/{path}", json=body)
-            return response.json() if response.content else None
-
-        return self.run(call)
+        return self.systems.crm_call(method, path, body)
 
     def collection(self, method: str, sobject: str, records: list[dict[str, Any]]) -> list[str]:
         """Create or update up to 200 records in one composite call; raises on any failure."""

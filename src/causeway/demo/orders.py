@@ -15,7 +15,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
@@ -24,8 +23,8 @@ from causeway.connectors.errors import ConnectorError
 from causeway.connectors.s4hana.client import S4Settings
 from causeway.connectors.s4hana.simulation import QuoteLine
 from causeway.connectors.salesforce.client import SalesforceSettings
-from causeway.connectors.salesforce.soql import Query, is_in
 from causeway.connectors.salesforce.soql import compare as soql_compare
+from causeway.connectors.salesforce.soql import is_in
 from causeway.console.live import Meter
 from causeway.processes.order_service import host
 from causeway.processes.order_systems import OrderSettings, OrderSystems
@@ -99,7 +98,7 @@ class OrderDesk:
     def _book(self, systems: OrderSystems, stop: threading.Event) -> None:
         accounts = self._linked_accounts()
         products = self._products(systems)
-        book = self._query(systems, "Pricebook2", ("Id",), soql_compare("IsStandard", "=", True))
+        book = systems.query("Pricebook2", ("Id",), soql_compare("IsStandard", "=", True))
         if not accounts or not products or not book:
             return
         while not stop.wait(self.every_s):
@@ -124,17 +123,17 @@ class OrderDesk:
             if price is None:
                 return
             lines.append((entry, Decimal(self.rng.randint(1, 4)), price))
-        created = self._crm(systems, "POST", "sobjects/Order", {
+        created = systems.crm_call("POST", "sobjects/Order", {
             "AccountId": account, "EffectiveDate": time.strftime("%Y-%m-%d"),
             "Status": "Draft", "Pricebook2Id": book, "CurrencyIsoCode": "EUR",
         })
         order_id = str(created["id"])
         for entry, quantity, price in lines:
-            self._crm(systems, "POST", "sobjects/OrderItem", {
+            systems.crm_call("POST", "sobjects/OrderItem", {
                 "OrderId": order_id, "PricebookEntryId": entry,
                 "Quantity": float(quantity), "UnitPrice": float(price),
             })
-        self._crm(systems, "PATCH", f"sobjects/Order/{order_id}", {"Status": "Activated"})
+        systems.crm_call("PATCH", f"sobjects/Order/{order_id}", {"Status": "Activated"})
         self._pending[order_id] = time.monotonic()
         self.booked += 1
 
@@ -142,8 +141,8 @@ class OrderDesk:
         """Meter the orders whose ERP number has reached the CRM; count those stopped."""
         if not self._pending:
             return
-        rows = self._query(
-            systems, "Order", ("Id", "ERP_Sales_Order__c"), is_in("Id", list(self._pending))
+        rows = systems.query(
+            "Order", ("Id", "ERP_Sales_Order__c"), is_in("Id", list(self._pending))
         )
         now = time.monotonic()
         for row in rows:
@@ -200,8 +199,8 @@ class OrderDesk:
             }
         if not linked:
             return []
-        entries = self._query(
-            systems, "PricebookEntry", ("Id", "Product2Id", "Pricebook2.IsStandard"),
+        entries = systems.query(
+            "PricebookEntry", ("Id", "Product2Id", "Pricebook2.IsStandard"),
             is_in("Product2Id", list(linked)[:200]),
         )
         return [
@@ -209,31 +208,6 @@ class OrderDesk:
             for row in entries
             if (row.get("Pricebook2") or {}).get("IsStandard")
         ][:20]
-
-    @staticmethod
-    def _query(
-        systems: OrderSystems, sobject: str, fields: tuple[str, ...], where: Any
-    ) -> list[dict[str, Any]]:
-        client = systems.salesforce.client
-        text = Query(sobject, fields, where=where).render()
-
-        async def read() -> list[dict[str, Any]]:
-            rows: list[dict[str, Any]] = []
-            async for page in client.query_pages(text):
-                rows.extend(page)
-            return rows
-
-        return systems.run(read)
-
-    @staticmethod
-    def _crm(systems: OrderSystems, method: str, path: str, body: dict[str, Any]) -> Any:
-        client = systems.salesforce.client
-
-        async def call() -> Any:
-            response = await client.request(method, f"{client.data_path}/{path}", json=body)
-            return response.json() if response.content else None
-
-        return systems.run(call)
 
 
 async def run_desk(desk: OrderDesk, stop: asyncio.Event) -> None:

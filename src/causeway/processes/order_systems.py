@@ -13,7 +13,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -23,6 +23,7 @@ from causeway.connectors.s4hana.connector import S4Connector
 from causeway.connectors.s4hana.sales_orders import SalesOrders
 from causeway.connectors.salesforce.client import SalesforceSettings
 from causeway.connectors.salesforce.connector import SalesforceConnector
+from causeway.connectors.salesforce.soql import Condition, Query
 from causeway.processes.crm_orders import CrmOrders
 from causeway.processes.engine import ProcessError
 from causeway.processes.work_queue import WorkQueue
@@ -93,6 +94,31 @@ class OrderSystems:
             return await call()
 
         return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result()
+
+    def query(
+        self, sobject: str, fields: tuple[str, ...], where: Condition | None = None
+    ) -> list[dict[str, Any]]:
+        """Every row of a SOQL query built from parts (values are escaped, never pasted)."""
+        client = self.salesforce.client
+        text = Query(sobject, fields, where=where).render()
+
+        async def read() -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = []
+            async for page in client.query_pages(text):
+                rows.extend(page)
+            return rows
+
+        return self.run(read)
+
+    def crm_call(self, method: str, path: str, body: Any = None) -> Any:
+        """One CRM REST call under the data path (`sobjects/Order`), answering its JSON."""
+        client = self.salesforce.client
+
+        async def call() -> Any:
+            response = await client.request(method, f"{client.data_path}/{path}", json=body)
+            return response.json() if response.content else None
+
+        return self.run(call)
 
     def close(self) -> None:
         """Close the connectors and stop their loop."""

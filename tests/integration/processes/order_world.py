@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 
 from causeway.connectors.s4hana.odata import compare
 from causeway.connectors.s4hana.simulation import QuoteLine
-from causeway.connectors.salesforce.soql import Query
 from causeway.connectors.salesforce.soql import compare as soql_compare
 from causeway.mapping.loader import MappingCatalog, shipped_mappings
 from causeway.processes.engine import ProcessEngine
@@ -127,25 +126,10 @@ class OrderWorld:
     # CRM --------------------------------------------------------------------------------
 
     def query(self, sobject: str, fields: tuple[str, ...], where: Any) -> list[dict[str, Any]]:
-        client = self.systems.salesforce.client
-        text = Query(sobject, fields, where=where).render()
-
-        async def run() -> list[dict[str, Any]]:
-            rows: list[dict[str, Any]] = []
-            async for page in client.query_pages(text):
-                rows.extend(page)
-            return rows
-
-        return self.systems.run(run)
+        return self.systems.query(sobject, fields, where)
 
     def crm(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        client = self.systems.salesforce.client
-
-        async def call() -> Any:
-            response = await client.request(method, f"{client.data_path}/{path}", json=body)
-            return response.json() if response.content else None
-
-        return self.systems.run(call)
+        return self.systems.crm_call(method, path, body)
 
     def order(self, order_id: str) -> dict[str, Any]:
         fields = ("Id", "OrderNumber", "Status", "ERP_Sales_Order__c", "ERP_Status__c")
