@@ -15,6 +15,7 @@ from causeway.sandbox.erp.model import EntityType, Navigation, ServiceModel
 from causeway.sandbox.erp.services import (
     billing_document,
     business_partner,
+    customer_return,
     outbound_delivery,
     product,
     sales_order,
@@ -35,6 +36,7 @@ SERVICES: tuple[ServiceModel, ...] = (
     billing_document.SERVICE,
     outbound_delivery.SERVICE,
     sales_order_simulation.SERVICE,
+    customer_return.SERVICE,
 )
 USER = "CAUSEWAY"
 
