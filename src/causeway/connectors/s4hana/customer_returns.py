@@ -282,19 +282,24 @@ class CustomerReturns:
             )
         return tuple(memos)
 
-    async def changed_since(self, moment: datetime) -> list[tuple[str, str]]:
-        """(return, reference) of returns changed at or after `moment` (a polling read)."""
+    async def changed_since(self, moment: datetime) -> list[tuple[str, str, datetime]]:
+        """(return, reference, LastChangeDateTime) of returns changed at or after `moment`,
+        oldest first (a polling read; the caller drops what it has seen)."""
         params = {
             "$filter": compare("LastChangeDateTime", "ge", moment).text,
-            "$select": "CustomerReturn,PurchaseOrderByCustomer",
-            "$orderby": "LastChangeDateTime",
+            "$select": "CustomerReturn,PurchaseOrderByCustomer,LastChangeDateTime",
+            "$orderby": "LastChangeDateTime,CustomerReturn",
         }
-        found: list[tuple[str, str]] = []
+        found: list[tuple[str, str, datetime]] = []
         async for page in self.client.pages(SERVICE, RETURNS, params, object_name=RETURNS):
-            found.extend(
-                (str(row["CustomerReturn"]), str(row.get("PurchaseOrderByCustomer") or ""))
-                for row in page
-            )
+            for row in page:
+                stamp = parse_datetime(row.get("LastChangeDateTime"))
+                if stamp is not None:
+                    found.append((
+                        str(row["CustomerReturn"]),
+                        str(row.get("PurchaseOrderByCustomer") or ""),
+                        stamp,
+                    ))
         return found
 
     async def order(self, number: str) -> OrderFacts | None:
