@@ -111,9 +111,14 @@ class ReturnCases:
     async def changed(
         self, after: Watermark | None, until: datetime, limit: int
     ) -> list[tuple[str, datetime]]:
-        """(id, SystemModstamp) of return Cases changed after the watermark and no later than
-        `until`, oldest first: SystemModstamp moves with every change, ours included."""
-        condition = compare("Type", "=", RETURN_TYPE) & compare("SystemModstamp", "<=", until)
+        """(id, SystemModstamp) of open return Cases changed after the watermark and no later
+        than `until`, oldest first: SystemModstamp moves with every change, ours included.
+        Closed Cases are left alone, so a first poll does not return history again."""
+        condition = (
+            compare("Type", "=", RETURN_TYPE)
+            & compare("IsClosed", "=", False)
+            & compare("SystemModstamp", "<=", until)
+        )
         if after is not None:
             condition = condition & (
                 compare("SystemModstamp", ">", after.modified_at)
