@@ -54,10 +54,11 @@ def world(sandbox: Sandboxes, tmp_path: Path) -> Iterator[World]:
     install(systems)
     engine = ProcessEngine(url)
     engine.launch()
+    scenario = World(sandbox, systems, engine, database, url)
     try:
-        yield World(sandbox, systems, engine, database, url)
+        yield scenario
     finally:
-        engine.shutdown()
+        scenario.engine.shutdown()
         install(None)
         systems.close()
         database.dispose()
@@ -250,3 +251,24 @@ def test_an_unknown_order_waits_naming_the_order(world: World) -> None:
     [timeline] = ActivityLog(world.database).find(number)
     [milestone] = [e for e in timeline.events if e.kind == "milestone"]
     assert (milestone.name, milestone.status) == ("needs attention", "waiting")
+
+
+def test_a_restart_while_following_resumes_without_a_second_return(world: World) -> None:
+    account = world.link_customer_and_product()
+    order = world.billed_order(account, "1")
+    case_id, number = world.return_case(account, order, "1")
+    world.poller.poll_cases()
+    eventually(lambda: world.case(case_id)["ERP_Return_Order__c"])
+
+    world.engine.shutdown()  # the worker stops while the instance follows its return
+    world.sandbox.admin_post("erp", "clock/advance", {"minutes": 3 * DAY})
+    world.engine = ProcessEngine(world.url)
+    world.engine.launch()  # the instance is recovered and carries on from its last step
+
+    outcome = world.engine.result("returns", case_id)
+    assert world.case(case_id)["Credit_Memo__c"] == outcome["credit_memo"]
+    assert len(world.erp_returns(number)) == 1
+    [timeline] = ActivityLog(world.database).find(number)
+    assert [e.name for e in timeline.events if e.name == "create ERP return"] == [
+        "create ERP return"
+    ]
