@@ -236,7 +236,9 @@ def _attempt(case_id: str) -> dict[str, Any]:
         cause = _connector_cause(error)
         if cause is None:
             raise
-        return _problem(cause.field or "ERP", f"{cause.system} unavailable: {cause.message}")
+        transient = cause.error_class in (ErrorClass.RETRYABLE, ErrorClass.THROTTLED)
+        what = "unavailable" if transient else f"refused ({cause.error_class})"
+        return _problem(cause.field or "ERP", f"{cause.system} {what}: {cause.message}")
 
 
 def _connector_cause(error: BaseException) -> ConnectorError | None:

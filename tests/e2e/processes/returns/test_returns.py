@@ -25,6 +25,7 @@ from causeway.processes import returns as _definitions  # noqa: F401 - registers
 from causeway.processes.engine import ProcessEngine
 from causeway.processes.returns_poller import ReturnsPoller, waiting_returns
 from causeway.processes.returns_systems import ReturnSettings, ReturnSystems, install
+from causeway.sandbox.faults import FaultPlan
 from causeway.sandbox.seed import SeedConfig
 from causeway.store.engine import make_engine
 from causeway.store.schema import upgrade
@@ -272,3 +273,20 @@ def test_a_restart_while_following_resumes_without_a_second_return(world: World)
     assert [e.name for e in timeline.events if e.name == "create ERP return"] == [
         "create ERP return"
     ]
+
+
+def test_an_erp_down_past_the_retries_waits_and_resumes_on_retry(world: World) -> None:
+    account = world.link_customer_and_product()
+    order = world.billed_order(account, "1")
+    case_id, number = world.return_case(account, order, "1")
+    world.sandbox.set_faults("erp", FaultPlan(error_rates={503: 1.0}))
+    try:
+        world.poller.poll_cases()
+        waiting = eventually(lambda: (c := world.case(case_id))["Return_Status__c"] and c, 60)
+    finally:
+        world.sandbox.set_faults("erp", FaultPlan())
+    assert waiting["Return_Status__c"] == "Needs Attention"
+    assert waiting["Return_Status_Detail__c"].startswith("ERP: s4hana unavailable:")
+    world.engine.signal("returns", case_id, "retry", "ERP is back")
+    eventually(lambda: world.case(case_id)["ERP_Return_Order__c"])
+    assert len(world.erp_returns(number)) == 1
