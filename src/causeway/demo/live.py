@@ -31,6 +31,7 @@ from causeway.api.process_services import ProcessOptions, build_process_services
 from causeway.api.scopes import SCOPES
 from causeway.api.settings import ApiClient, ApiSettings
 from causeway.console.live import FlowBoard, Meter
+from causeway.demo.orders import ORDER_SLA_S, OrderDesk, run_desk
 from causeway.demo.traffic import Traffic
 from causeway.observe.activity import ActivityLog
 from causeway.observe.metrics_endpoint import serve_metrics
@@ -59,6 +60,7 @@ class Endpoints:
     api: str
     metrics: str
     client_secret: str
+    database: str
 
     def lines(self, project: Path) -> list[str]:
         """The footer: API docs, a token command, metrics, and operator commands."""
@@ -68,7 +70,8 @@ class Endpoints:
             f"-d grant_type=client_credentials {self.api}/oauth2/token",
             f"metrics    {self.metrics}/metrics",
             f"operators  .venv/bin/causeway dlq list -p {project}   |   "
-            f"causeway reconcile customers -p {project}",
+            f"causeway orders exceptions list --url {self.database}",
+            f"trace      .venv/bin/causeway trace <CRM order number> --url {self.database}",
             f"logs       {project.parent / 'causeway.log'}",
             "Ctrl-C stops cleanly; `make demo` again resumes from here.",
         ]
@@ -115,16 +118,22 @@ async def run_live(
         f"http://127.0.0.1:{port}",
         f"http://127.0.0.1:{metrics_server.server_port}",
         secret,
+        database.url.render_as_string(False),
     )
     quotes = Meter("quotes (price & availability API)", QUOTE_SLA_S)
     traffic = Traffic(running, endpoints.api, CLIENT_ID, secret, quotes)
     quotes.note = lambda: f"{traffic.degraded} degraded answers"
-    board = FlowBoard(database, pipeline.backbone, SLA_S, [quotes])
+    orders = Meter("orders (CRM order → ERP order)", ORDER_SLA_S)
+    desk = OrderDesk(running, database, database.url.render_as_string(False), orders)
+    orders.backlog = desk.waiting
+    orders.note = lambda: f"{desk.booked} booked"
+    board = FlowBoard(database, pipeline.backbone, SLA_S, [quotes, orders])
     started = time.monotonic()
     tasks = [
         asyncio.create_task(server.serve()),
         asyncio.create_task(pipeline.run(stop)),
         asyncio.create_task(traffic.run(stop)),
+        asyncio.create_task(run_desk(desk, stop)),
     ]
 
     async def screen() -> RenderableType:
@@ -156,6 +165,7 @@ async def run_live(
         "seconds": round(time.monotonic() - started, 1),
         "crm_edits": traffic.edits,
         "quotes_answered": len(quotes.samples),
+        "orders_booked": desk.booked,
         "storms": traffic.storms,
         "parked": pipeline.parked(),
     }

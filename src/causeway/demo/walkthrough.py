@@ -279,7 +279,7 @@ def run_demo(
     state_dir.mkdir(parents=True, exist_ok=True)
     resuming = serve and not fresh and all((state_dir / name).exists() for name in DEMO_FILES)
     if not resuming:
-        for name in DEMO_FILES:
+        for name in (*DEMO_FILES, "causeway-processes.sqlite"):
             for path in state_dir.glob(f"{name}*"):
                 path.unlink()
     universe = generate(SeedConfig(accounts=accounts, products=products))
@@ -322,7 +322,7 @@ def run_demo(
             figures = asyncio.run(go_live(running, state_dir, project, out, live_seconds))
             out.print(
                 f"\nStopped cleanly after {figures['seconds']} s: "
-                f"{figures['crm_edits']} CRM edits, "
+                f"{figures['crm_edits']} CRM edits, {figures['orders_booked']} orders booked, "
                 f"{figures['quotes_answered']} quotes in the last minute, "
                 f"{figures['parked']} parked for an operator. Run `make demo` again to resume."
             )

@@ -17,12 +17,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import structlog
 from opentelemetry import trace
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from causeway.observe.tracing import TRACER
 from causeway.store.tables.activity import activity_event, activity_key
+
+log = structlog.get_logger("causeway.activity")
 
 DETAIL_LIMIT = 1000
 """Characters of an error kept with a failed step: enough to act on, never a whole payload."""
@@ -96,12 +99,18 @@ class ActivityLog:
     def remember(self, process: str, instance_id: str, keys: Mapping[str, str | None]) -> None:
         """Make the instance findable by these numbers (kind -> value); repeats are no-ops."""
         rows = [
-            {"instance_id": instance_id, "kind": kind, "value": value, "process": process}
+            {"instance_id": instance_id, "kind": kind, "value": str(value), "process": process}
             for kind, value in keys.items()
             if value
         ]
         if not rows:
             return
+        try:
+            self._remember(instance_id, rows)
+        except SQLAlchemyError as error:
+            log.warning("timeline keys not written", instance=instance_id, error=str(error))
+
+    def _remember(self, instance_id: str, rows: list[dict[str, str]]) -> None:
         with self.database.begin() as connection:
             known = {
                 (kind, value)
@@ -212,6 +221,19 @@ class ActivityLog:
         return Timeline(instance_id, process, keys, events)
 
     def _write(
+        self,
+        process: str,
+        instance_id: str,
+        event: ActivityEvent,
+        calls: Sequence[ActivityEvent],
+    ) -> None:
+        try:
+            self._insert(process, instance_id, event, calls)
+        except SQLAlchemyError as error:
+            # The timeline describes the work; it must never be why the work fails.
+            log.warning("timeline not written", instance=instance_id, error=str(error))
+
+    def _insert(
         self,
         process: str,
         instance_id: str,

@@ -19,16 +19,21 @@ the event backbone.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import thread as futures_thread
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
+from dbos._error import DBOSMaxStepRetriesExceeded
 from sqlalchemy.engine import make_url
 
 from causeway.connectors.errors import ConnectorError, ErrorClass
+from causeway.observe.activity import ActivityLog
+from causeway.store.engine import make_engine
 
 APPLICATION_VERSION = "causeway-processes-1"
 """Pinned: instances survive code deployments; definitions carry their own versions."""
@@ -37,6 +42,7 @@ Definition = Callable[..., Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 SIGNAL_POLL_S = 0.2
+EXECUTOR_THREAD_PREFIX = "dbos-executor"
 
 _registry: dict[str, dict[int, Definition]] = {}
 _lock = threading.Lock()
@@ -85,6 +91,17 @@ def versions(name: str) -> list[int]:
     return sorted(_registry.get(name, {}))
 
 
+def transient(error: BaseException) -> bool:
+    """True for a step that failed only because a system was down or throttling, its own
+    retries included (DBOS reports those spent as one error carrying each attempt's)."""
+    if isinstance(error, DBOSMaxStepRetriesExceeded):
+        return bool(error.errors) and all(transient(attempt) for attempt in error.errors)
+    return isinstance(error, ConnectorError) and error.error_class in (
+        ErrorClass.RETRYABLE,
+        ErrorClass.THROTTLED,
+    )
+
+
 def _retryable(error: BaseException) -> bool:
     """Retry transient failures and throttling; a wrong record or a fatal error is final."""
     if isinstance(error, ConnectorError):
@@ -92,11 +109,44 @@ def _retryable(error: BaseException) -> bool:
     return not isinstance(error, ValueError | TypeError | KeyError | LookupError)
 
 
-def step(*, attempts: int = 5, interval_s: float = 1.0, backoff: float = 2.0) -> Callable[[F], F]:
+KeysOf = Callable[..., Mapping[str, str | None]]
+"""(step result, *step arguments) -> the business numbers the step learned, by kind."""
+
+_activity: ActivityLog | None = None
+"""Where steps write the instances' timelines; set when an engine launches."""
+
+
+def step(
+    *,
+    attempts: int = 5,
+    interval_s: float = 1.0,
+    backoff: float = 2.0,
+    system: str | None = None,
+    keys: KeysOf | None = None,
+) -> Callable[[F], F]:
     """A checkpointed step: done once per instance, retried with backoff while the failure
-    is transient (a connector's retryable or throttled error)."""
+    is transient (a connector's retryable or throttled error).
+
+    Each attempt is a step of the instance's timeline (`causeway trace`), against `system`;
+    `keys` names the documents it learned (the ERP order it created), so the timeline is
+    found by their numbers too.
+    """
 
     def wrap(function: F) -> F:
+        label = function.__name__.replace("_", " ")
+
+        @functools.wraps(function)
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            log, instance = _activity, DBOS.workflow_id
+            if log is None or instance is None:
+                return function(*args, **kwargs)
+            process = instance.partition(":")[0]
+            with log.step(process, instance, label, system=system):
+                result = function(*args, **kwargs)
+            if keys is not None:
+                log.remember(process, instance, keys(result, *args, **kwargs))
+            return result
+
         return cast(
             F,
             DBOS.step(
@@ -105,7 +155,7 @@ def step(*, attempts: int = 5, interval_s: float = 1.0, backoff: float = 2.0) ->
                 interval_seconds=interval_s,
                 backoff_rate=backoff,
                 should_retry=_retryable,
-            )(function),
+            )(recorded),
         )
 
     return wrap
@@ -136,10 +186,55 @@ def _system_database(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def system_database_url(database_url: str) -> str:
+    """Where the engine keeps its checkpoints for Causeway's database `database_url`."""
+    return _system_database(database_url)
+
+
+def send_from_outside(
+    database_url: str, name: str, key: str, topic: str, payload: Any, idempotency_key: str
+) -> None:
+    """Signal an instance from a process that does not host the engine (an operator's
+    command): launching the engine there would also resume other instances."""
+    from dbos import DBOSClient
+
+    client = DBOSClient(system_database_url=_system_database(database_url))
+    try:
+        client.send(instance_id(name, key), payload, topic, idempotency_key=idempotency_key)
+    finally:
+        client.destroy()
+
+
+def _release_waiting_instances() -> None:
+    """Let the OS process exit while instances still wait (for a payment due in 30 days).
+
+    Their waits are checkpointed and resume at the next launch, but DBOS's executor threads
+    are not daemons and sit in those waits: without this, interpreter exit would join them
+    and hang until their timeouts. This takes them off the two lists exit joins (private to
+    `concurrent.futures` and `threading`, stable since Python 3.9); the threads touch
+    nothing durable any more once the engine is destroyed.
+    """
+    waiting = [
+        thread
+        for thread in threading.enumerate()
+        if thread.name.startswith(EXECUTOR_THREAD_PREFIX) and thread.is_alive()
+    ]
+    queues: dict[threading.Thread, Any] = getattr(futures_thread, "_threads_queues", {})
+    locks: set[Any] = getattr(threading, "_shutdown_locks", set())
+    guard = getattr(threading, "_shutdown_locks_lock", None)
+    for thread in waiting:
+        queues.pop(thread, None)
+        lock = getattr(thread, "_tstate_lock", None)
+        if guard is not None:
+            with guard:
+                locks.discard(lock)
+
+
 class ProcessEngine:
     """Starts, signals and inspects process instances; one per OS process (DBOS is global)."""
 
     def __init__(self, database_url: str, name: str = "causeway") -> None:
+        self.database_url = database_url
         self.system_database_url = _system_database(database_url)
         self.name = name
         self._launched = False
@@ -157,14 +252,21 @@ class ProcessEngine:
                 notification_listener_polling_interval_sec=SIGNAL_POLL_S,
             )
         )
+        global _activity
+        _activity = ActivityLog(make_engine(self.database_url))
         DBOS.launch()
         self._launched = True
 
     def shutdown(self) -> None:
         """Stop the engine; running instances resume at the next launch."""
         if self._launched:
+            global _activity
             DBOS.destroy(destroy_registry=False)
             self._launched = False
+            _release_waiting_instances()
+            if _activity is not None:
+                _activity.database.dispose()
+                _activity = None
 
     def start(self, name: str, key: str, *arguments: Any, version: int | None = None) -> str:
         """Start the instance of `name` for `key` on the newest version (or `version`);

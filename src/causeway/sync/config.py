@@ -1,9 +1,9 @@
 """Which entities sync between which systems, who owns which field, and how records are keyed.
 
 The configuration is YAML validated by pydantic; errors name the file and the field. The
-shipped default syncs customers and products between Salesforce and S/4HANA with the
-ownership most companies start from: the CRM owns how a customer is named and reached,
-the ERP owns credit, terms and blocks, and the product master.
+shipped default syncs customers, contacts, products and list prices between Salesforce and
+S/4HANA with the ownership most companies start from: the CRM owns how a customer is named
+and reached, the ERP owns credit, terms and blocks, the product master and its prices.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ def load_sync_config(path: Path) -> SyncConfig:
 
 
 def default_sync_config() -> SyncConfig:
-    """The shipped configuration: Salesforce and S/4HANA, customers, contacts and products."""
+    """The shipped configuration: Salesforce and S/4HANA, customers, contacts, products and
+    list prices."""
     return SyncConfig.model_validate(
         {
             "entities": {
@@ -223,6 +224,20 @@ def default_sync_config() -> SyncConfig:
                             "reference": "field",
                             "reference_field": "sku",
                         },
+                    ],
+                },
+                # List prices go one way: PPR0 conditions of the ERP become price book
+                # entries in the CRM, one price book per sales area and currency. A price
+                # waits for its product's link; an entry edited in the CRM is set back.
+                "price_list_entry": {
+                    "default_owner": "s4hana",
+                    "endpoints": [
+                        {
+                            "system": "salesforce",
+                            "object": "PricebookEntry",
+                            "external_field": "Causeway_Id__c",
+                        },
+                        {"system": "s4hana", "object": "ListPrice"},
                     ],
                 },
             }

@@ -201,7 +201,7 @@ class SyncEngine:
         if merged.foreign_edits and route.policy.enforce:
             store.forget_write(route.entity, canonical_id, record.system)
         outcome.commands = self._plan_all(
-            store, route, canonical_id, golden, record, incoming, frozenset(merged.behind)
+            store, route, canonical_id, golden, record, incoming, frozenset(merged.behind), xref
         )
         outcome.echo = not merged.changed and not outcome.commands and not created
         return outcome
@@ -215,9 +215,11 @@ class SyncEngine:
         record: RawRecord,
         incoming: Mapping[str, Any],
         behind: frozenset[str] = frozenset(),
+        xref: Xref | None = None,
     ) -> list[Command]:
         """The writes that bring every linked (or missing) copy in line with the golden record."""
-        links = Xref(store.connection).links(route.entity, canonical_id)
+        xref = xref or Xref(store.connection)
+        links = xref.links(route.entity, canonical_id)
         document = {
             **golden.data,
             "id": canonical_id,
@@ -244,6 +246,7 @@ class SyncEngine:
                 record,
                 incoming,
                 behind=behind,
+                xref=xref,
             )
             if command is not None:
                 commands.append(command)
@@ -414,11 +417,12 @@ class SyncEngine:
         incoming: Mapping[str, Any],
         forced: frozenset[str] = frozenset(),
         behind: frozenset[str] = frozenset(),
+        xref: Xref | None = None,
     ) -> Command | None:
         document = {name: value for name, value in document.items() if name != "updated_at"}
         accepted = set(endpoint.mapping.accepts)
         # Outbound lookups (a contact's account) resolve through the cross-reference.
-        xref = Xref(store.connection)
+        xref = xref or Xref(store.connection)
         full = endpoint.mapping.to_system(document, xref=xref)
         payload = {name: value for name, value in full.items() if name in accepted}
         exists = endpoint.system in links or endpoint.system == record.system

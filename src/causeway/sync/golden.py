@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,10 +74,16 @@ class Held:
 
 
 class GoldenStore:
-    """Loads and saves golden records and sync state on the caller's connection."""
+    """Loads and saves golden records and sync state on the caller's connection.
+
+    A store lives for one change: the object's sync state rows (one per system) are read
+    once, with a single query, and kept up to date as they are written, so the many questions
+    a change asks of them (held values, seen, last written hash) cost no further statements.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._states: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
     def load(self, entity: str, canonical_id: str) -> Golden:
         """The golden record, or an empty one at version 0."""
@@ -217,28 +224,46 @@ class GoldenStore:
         """Force the next change to write to `system` again (its copy was edited)."""
         self._upsert(entity, canonical_id, system, written_hash=None)
 
+    def _rows(self, entity: str, canonical_id: str) -> dict[str, dict[str, Any]]:
+        """The object's sync state rows by system, read once per store."""
+        rows = self._states.get((entity, canonical_id))
+        if rows is None:
+            found = self.connection.execute(
+                select(sync_state).where(
+                    and_(sync_state.c.entity == entity, sync_state.c.canonical_id == canonical_id)
+                )
+            ).mappings()
+            rows = {str(row["system"]): dict(row) for row in found}
+            self._states[(entity, canonical_id)] = rows
+        return rows
+
     def _state(self, column: Any, entity: str, canonical_id: str, system: str) -> Any:
         """One column of the object's sync state for `system` (None without a row)."""
-        return self.connection.execute(
-            select(column).where(
-                and_(
-                    sync_state.c.entity == entity,
-                    sync_state.c.canonical_id == canonical_id,
-                    sync_state.c.system == system,
-                )
-            )
-        ).scalar()
+        row = self._rows(entity, canonical_id).get(system)
+        return None if row is None else copy.deepcopy(row[column.name])
 
     def _upsert(self, entity: str, canonical_id: str, system: str, **values: Any) -> None:
-        key = and_(
-            sync_state.c.entity == entity,
-            sync_state.c.canonical_id == canonical_id,
-            sync_state.c.system == system,
-        )
-        updated = self.connection.execute(sync_state.update().where(key).values(**values))
-        if updated.rowcount == 0:
+        rows = self._rows(entity, canonical_id)
+        row = rows.get(system)
+        if row is not None:
+            self.connection.execute(
+                sync_state.update()
+                .where(
+                    and_(
+                        sync_state.c.entity == entity,
+                        sync_state.c.canonical_id == canonical_id,
+                        sync_state.c.system == system,
+                    )
+                )
+                .values(**values)
+            )
+        else:
             self.connection.execute(
                 sync_state.insert().values(
                     entity=entity, canonical_id=canonical_id, system=system, **values
                 )
             )
+            row = {column.name: None for column in sync_state.columns}
+            row.update(entity=entity, canonical_id=canonical_id, system=system)
+            rows[system] = row
+        row.update(copy.deepcopy(values))

@@ -46,15 +46,28 @@ def short_reference(canonical_id: str) -> str:
 
 
 class Xref:
-    """Reads and writes links on the caller's connection, inside the caller's transaction."""
+    """Reads and writes links on the caller's connection, inside the caller's transaction.
+
+    An instance remembers what it read and wrote, so one change asking the same question
+    several times (identity, links for planning, lookups in mappings) pays for one query;
+    make a new instance for each transaction.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._canonical: dict[tuple[str, str, str], str | None] = {}
+        self._links: dict[tuple[str, str], dict[str, str]] = {}
 
     def canonical_id(self, entity: str, system: str, system_id: str) -> str | None:
         """The canonical id of a system record, if linked."""
         if system == CAUSEWAY:
             return system_id
+        key = (entity, system, system_id)
+        if key not in self._canonical:
+            self._canonical[key] = self._read_canonical_id(entity, system, system_id)
+        return self._canonical[key]
+
+    def _read_canonical_id(self, entity: str, system: str, system_id: str) -> str | None:
         row = self.connection.execute(
             select(xref.c.canonical_id).where(
                 and_(
@@ -70,25 +83,27 @@ class Xref:
         """The record id in `system` of a canonical object, if linked."""
         if system == CAUSEWAY:
             return canonical_id
-        row = self.connection.execute(
-            select(xref.c.system_id).where(
-                and_(
-                    xref.c.entity == entity,
-                    xref.c.canonical_id == canonical_id,
-                    xref.c.system == system,
-                )
-            )
-        ).first()
-        return str(row[0]) if row else None
+        return self._linked(entity, canonical_id).get(system)
 
     def links(self, entity: str, canonical_id: str) -> dict[str, str]:
         """Every system id of a canonical object, by system."""
-        rows = self.connection.execute(
-            select(xref.c.system, xref.c.system_id).where(
-                and_(xref.c.entity == entity, xref.c.canonical_id == canonical_id)
+        return dict(self._linked(entity, canonical_id))
+
+    def _linked(self, entity: str, canonical_id: str) -> dict[str, str]:
+        key = (entity, canonical_id)
+        if key not in self._links:
+            rows = self.connection.execute(
+                select(xref.c.system, xref.c.system_id).where(
+                    and_(xref.c.entity == entity, xref.c.canonical_id == canonical_id)
+                )
             )
-        )
-        return {str(system): str(system_id) for system, system_id in rows}
+            self._links[key] = {str(system): str(system_id) for system, system_id in rows}
+        return self._links[key]
+
+    def _forget(self) -> None:
+        """Drop what this instance remembers (after a write it cannot account for)."""
+        self._canonical.clear()
+        self._links.clear()
 
     def resolve(self, entity: str, from_system: str, from_id: str, to_system: str) -> str | None:
         """System-to-system lookup, for mappings (order customer -> ERP business partner)."""
@@ -121,7 +136,10 @@ class Xref:
                         linked_by=by,
                     )
                 )
+            self._canonical[(entity, system, system_id)] = canonical_id
+            self._linked(entity, canonical_id)[system] = system_id
         except IntegrityError:
+            self._forget()
             winner = self.canonical_id(entity, system, system_id)
             if winner != canonical_id:
                 raise XrefConflictError(
@@ -130,6 +148,7 @@ class Xref:
 
     def unlink(self, entity: str, canonical_id: str, system: str) -> None:
         """Forget which record of `system` is `canonical_id` (a merge hands it to the survivor)."""
+        self._forget()
         self.connection.execute(
             delete(xref).where(
                 and_(

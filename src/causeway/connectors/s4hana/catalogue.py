@@ -9,6 +9,8 @@ from causeway.connectors.s4hana.odata import Filter, compare
 
 CONTACT_PERSON = "ContactPerson"
 """A person business partner with its contact relationship to an organisation (see below)."""
+LIST_PRICE = "ListPrice"
+"""The PPR0 list price of a material in a sales area (see connectors/s4hana/list_prices.py)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,17 @@ CATALOGUE: dict[str, EntitySpec] = {
             "Product",
             changed_at="LastChangeDateTime",
             expand=("to_Description",),
+        ),
+        # A composed object: changed PPR0 condition records are polled here and composed
+        # into one record per sales organization, channel, currency and material.
+        EntitySpec(
+            "A_SlsPrcgConditionRecord",
+            "API_SLSPRICINGCONDITIONRECORD_SRV",
+            "ConditionRecord",
+            changed_at="YY1_LastChangeDateTime",
+            expand=("to_SlsPrcgCndnRecdValidity",),
+            where=compare("ConditionType", "eq", "PPR0"),
+            name=LIST_PRICE,
         ),
         EntitySpec(
             "A_SalesOrder",

@@ -18,11 +18,12 @@ from causeway.connectors.contract import (
 )
 from causeway.connectors.errors import ConflictError, ConnectorError
 from causeway.connectors.s4hana.batch_writes import BatchWriter
-from causeway.connectors.s4hana.catalogue import CONTACT_PERSON, EntitySpec, spec_for
+from causeway.connectors.s4hana.catalogue import CONTACT_PERSON, LIST_PRICE, EntitySpec, spec_for
 from causeway.connectors.s4hana.client import S4Client, S4Settings
 from causeway.connectors.s4hana.contact_person import ContactPersons, split_contact
 from causeway.connectors.s4hana.deep_update import expand_paths, plan_patches
 from causeway.connectors.s4hana.errors import SYSTEM
+from causeway.connectors.s4hana.list_prices import ListPrices
 from causeway.connectors.s4hana.odata import (
     Filter,
     any_of,
@@ -63,6 +64,7 @@ class S4Connector:
         self.settle = settle
         self.contacts = ContactPersons(self.client)
         self.simulations = OrderSimulator(self.client)
+        self.list_prices = ListPrices(self.client, LIST_PRICE)
         self.batches = BatchWriter(self.client, self._write_one)
         if self.client.settings.batch:
             self.max_batch = self.client.settings.batch_parts
@@ -147,6 +149,8 @@ class S4Connector:
     async def read(self, object_name: str, ids: Sequence[str]) -> list[RawRecord]:
         """Current state of records by key."""
         spec = spec_for(object_name)
+        if spec.name == LIST_PRICE:
+            return await self.list_prices.read(ids)
         found: list[RawRecord] = []
         for start in range(0, len(ids), 40):
             chunk = list(ids[start : start + 40])
@@ -161,6 +165,8 @@ class S4Connector:
         """Records of a composed object get their parts from other entity sets."""
         if spec.name == CONTACT_PERSON:
             return await self.contacts.attach(records)
+        if spec.name == LIST_PRICE:
+            return await self.list_prices.compose(records)
         return records
 
     async def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:

@@ -20,6 +20,7 @@ from causeway.connectors.errors import ConnectorError
 from causeway.connectors.salesforce.change_events import ChangeEventFeed
 from causeway.connectors.salesforce.client import SalesforceClient, SalesforceSettings
 from causeway.connectors.salesforce.errors import SYSTEM, classify
+from causeway.connectors.salesforce.pricebooks import PRICEBOOK_ENTRY, PriceBooks, scope
 from causeway.connectors.salesforce.soql import Query, compare, identifier, is_in
 from causeway.connectors.watermark import Watermark, advance, settled_until
 
@@ -55,6 +56,7 @@ class SalesforceConnector:
         self._fields = {name: tuple(values) for name, values in (fields or {}).items()}
         self._schemas: dict[str, ObjectSchema] = {}
         self.settle = settle
+        self.price_books = PriceBooks(self.client)
         self.feed = (
             ChangeEventFeed(self.client, self.poll, self.read_states, settle)
             if settings.change_source == "events"
@@ -119,6 +121,9 @@ class SalesforceConnector:
         watermark = Watermark.decode(cursor)
         horizon = settled_until(datetime.now(UTC), self.settle)
         condition = compare("SystemModstamp", "<=", horizon)
+        narrowed = scope(object_name)
+        if narrowed is not None:
+            condition = condition & narrowed
         if watermark is not None:
             after = compare("SystemModstamp", ">", watermark.modified_at) | (
                 compare("SystemModstamp", "=", watermark.modified_at)
@@ -158,7 +163,9 @@ class SalesforceConnector:
         fields = await self._field_list(object_name)
         found: list[RawRecord] = []
         for chunk in _chunks(list(ids), COLLECTION_LIMIT):
-            query = Query(object_name, fields, where=is_in("Id", chunk))
+            narrowed = scope(object_name)
+            where = is_in("Id", chunk)
+            query = Query(object_name, fields, where=where & narrowed if narrowed else where)
             async for page in self.client.query_pages(
                 query.render(), include_deleted=include_deleted, object_name=object_name
             ):
@@ -200,9 +207,12 @@ class SalesforceConnector:
                 "DELETE", root, params={"ids": ids, "allOrNone": "false"}, object_name=object_name
             )
         else:
+            payloads = [request.fields for request in batch]
+            if object_name == PRICEBOOK_ENTRY:
+                payloads = await self.price_books.prepare(operation, batch)
             records = []
-            for request in batch:
-                record: dict[str, Any] = {"attributes": {"type": object_name}, **request.fields}
+            for request, fields in zip(batch, payloads, strict=True):
+                record: dict[str, Any] = {"attributes": {"type": object_name}, **fields}
                 if operation is WriteOperation.UPDATE:
                     record["id"] = _system_id(request)
                 else:

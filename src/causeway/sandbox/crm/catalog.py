@@ -218,10 +218,14 @@ def _objects() -> list[SObjectDef]:
         ext_id("ERP_Material__c", 40),
         number("Weight_Kg__c"),
     ], label="Product")
+    # The standard price book exists in every org (IsStandard is the org's, never writable);
+    # a product needs a standard price there before a custom price book may price it (see
+    # derived.py). ERP_Price_List__c keys the price books an ERP's price lists become.
     pricebook = sobject("Pricebook2", "01s", "Price Books", required("Name"), [
         flag("IsActive"),
         derived("IsStandard", "boolean", nillable=False),
         _f("Description", "textarea", length=255),
+        ext_id("ERP_Price_List__c", 40),
     ], label="Price Book")
     entry = sobject("PricebookEntry", "01u", "Price Book Entries",
                     derived("Name", "string", length=255), [
@@ -232,6 +236,8 @@ def _objects() -> list[SObjectDef]:
         flag("UseStandardPrice"),
         derived("ProductCode", "string", length=255),
         fixed(currency_field()),
+        ext_id("Causeway_Id__c", 36, unique=False),
+        text("ERP_Price_List__c", 40),
     ], label="Price Book Entry")
     opportunity = sobject("Opportunity", "006", "Opportunities", required("Name", 120), [
         ref("AccountId", "Account", "Account"),
@@ -289,7 +295,8 @@ def _objects() -> list[SObjectDef]:
         ref("AccountId", "Account", "Account", nillable=False),
         _f("EffectiveDate", "date", nillable=False),
         day("EndDate"),
-        pick("Status", ("Draft", "Activated"), restricted=True, nillable=False),
+        # Status categories as Salesforce has them: an activated order can be cancelled.
+        pick("Status", ("Draft", "Activated", "Cancelled"), restricted=True, nillable=False),
         ref("Pricebook2Id", "Pricebook2", "Pricebook2"),
         ref("OpportunityId", "Opportunity", "Opportunity"),
         ref("QuoteId", "Quote", "Quote"),
@@ -301,8 +308,9 @@ def _objects() -> list[SObjectDef]:
         currency_field(),
         ext_id("ERP_Sales_Order__c", 20),
         ext_id("Causeway_Id__c", 36, unique=False),
-        pick("ERP_Status__c", ("Open", "In Delivery", "Partially Delivered", "Delivered",
-                               "Invoiced", "Cancelled")),
+        pick("ERP_Status__c", ("Open", "Credit Block", "Released", "In Delivery",
+                               "Partially Delivered", "Delivered", "Invoiced", "Paid",
+                               "Cancelled")),
     ])
     order_item = sobject("OrderItem", "802", "Order Products", auto_number("OrderItemNumber"), [
         fixed(ref("OrderId", "Order", "Order", nillable=False)),
@@ -350,8 +358,16 @@ def _objects() -> list[SObjectDef]:
         day("Due_Date__c"),
         ext_id("ERP_Billing_Document__c", 20),
     ], label="Invoice")
+    payment = sobject("Payment__c", "a01", "Payments", required("Name", 80), [
+        ref("Invoice__c", "Invoice__c", "Invoice__r"),
+        ref("Account__c", "Account", "Account__r"),
+        money("Amount__c"),
+        currency_field(),
+        day("Payment_Date__c"),
+        ext_id("ERP_Payment_Reference__c", 40),
+    ], label="Payment")
     return [user, account, contact, product, pricebook, entry, opportunity, opportunity_line,
-            quote, quote_line, order, order_item, case, invoice]
+            quote, quote_line, order, order_item, case, invoice, payment]
 
 
 CATALOG = Catalog(_objects())

@@ -62,6 +62,10 @@ def derive(sobject: str, record: dict[str, Any], changed: set[str], creating: bo
         record["AccountId"] = opportunity.get("AccountId")
         if record.get("Pricebook2Id") is None:
             record["Pricebook2Id"] = opportunity.get("Pricebook2Id")
+    elif sobject == "Pricebook2" and creating:
+        # Only the org's own standard price book is standard; every book a client creates
+        # is a custom one (IsStandard is false, never null).
+        record["IsStandard"] = bool(record.get("IsStandard"))
     elif sobject == "PricebookEntry" and creating:
         _pricebook_entry(record, records)
     elif sobject in LINE_ITEMS:

@@ -18,6 +18,7 @@ from causeway.sandbox.erp.catalog import ProductPartRules
 from causeway.sandbox.erp.change_documents import change_documents_router
 from causeway.sandbox.erp.clock import SimulatedClock
 from causeway.sandbox.erp.clock_admin import clock_router
+from causeway.sandbox.erp.conditions import ConditionRecordRules, ConditionValidityRules
 from causeway.sandbox.erp.contacts import ContactFunctionRules, ContactRules
 from causeway.sandbox.erp.endpoint import Logon, odata_router
 from causeway.sandbox.erp.errors import render_error
@@ -82,6 +83,8 @@ class ErpState:
             "A_SalesOrderItem": SalesOrderItemRules(),
             "A_ProductDescription": ProductPartRules(),
             "A_ProductPlant": ProductPartRules(),
+            "A_SlsPrcgConditionRecord": ConditionRecordRules(),
+            "A_SlsPrcgCndnRecdValidity": ConditionValidityRules(),
             "A_CustomerReturn": CustomerReturnRules(),
             "A_CustomerReturnItem": CustomerReturnItemRules(),
         })

@@ -27,7 +27,7 @@ from causeway.sandbox.erp.model import EntityType
 from causeway.sandbox.erp.orders import CONFIRMATION_LEAD, _description, _plant_for
 from causeway.sandbox.erp.payload import Payload, require
 from causeway.sandbox.erp.representation import Representation
-from causeway.sandbox.erp.rules import atp, credit
+from causeway.sandbox.erp.rules import atp, conditions, credit
 from causeway.sandbox.erp.rules.pricing import CENT, PricingError, convert, net_amount
 from causeway.sandbox.erp.services import business_partner, product
 from causeway.sandbox.erp.services import sales_order_simulation as simulation
@@ -239,12 +239,18 @@ def _item(
     currency = str(header["TransactionCurrency"])
     plant = item.get("Plant") or _plant_for(erp, material, area)
     unit = item.get("RequestedQuantityUnit") or goods.get("BaseUnit")
-    discount: Decimal = area.get("YY1_CustomerDiscountPercent") or ZERO
+    organization = str(header["SalesOrganization"])
+    channel = str(header["DistributionChannel"])
+    day = item.get("PricingDate") or header["PricingDate"]
+    customer = str(header["SoldToParty"])
+    # The PPR0 and K007 condition records an order placed now would get.
+    price = conditions.list_price(erp.store, goods, organization, channel, customer, day)
+    discount = conditions.discount_percent(erp.store, area, customer, organization, channel, day)
     try:
         amount = net_amount(
             material=material,
-            list_price=goods.get("YY1_ListPrice"),
-            price_currency=goods.get("YY1_ListPriceCurrency"),
+            list_price=price.amount if price else None,
+            price_currency=price.currency if price else None,
             quantity=quantity,
             discount_percent=discount,
             document_currency=currency,
@@ -292,15 +298,16 @@ def _item(
             "OpenConfdDelivQtyInOrdQtyUnit": confirmed,
             "CorrectedQtyInOrderQtyUnit": quantity,
         })]
-    conditions = _conditions(item, goods, quantity, discount, amount, currency)
+    assert price is not None  # net_amount refused a missing price above
+    elements = _conditions(item, goods, price, quantity, discount, amount, currency)
     if "to_PricingElement" in payload.children:
-        node.children["to_PricingElement"] = conditions
+        node.children["to_PricingElement"] = elements
     if "to_Partner" in payload.children:
         node.children["to_Partner"] = _partners(
             erp, simulation.ITEM_PARTNER, payload.children["to_Partner"],
             {"SalesOrderItem": number}, None,
         )
-    return node, conditions
+    return node, elements
 
 
 def _confirm(run: _Run, material: str, plant: str, wanted: Decimal) -> Decimal:
@@ -316,14 +323,14 @@ def _confirm(run: _Run, material: str, plant: str, wanted: Decimal) -> Decimal:
 def _conditions(
     item: Record,
     goods: Record,
+    found: conditions.Price,
     quantity: Decimal,
     discount: Decimal,
     net: Decimal,
     currency: str,
 ) -> list[Node]:
     """The price (PPR0) and, for a discounted customer, the discount (K007) of an item."""
-    price: Decimal = goods["YY1_ListPrice"]
-    source = str(goods["YY1_ListPriceCurrency"])
+    price, source = found.amount, found.currency
     gross = convert(price * quantity, source, currency).quantize(CENT, rounding=ROUND_HALF_UP)
     common = {
         "SalesOrder": DOCUMENT,
@@ -374,8 +381,8 @@ def _header_conditions(items: list[list[Node]]) -> list[Node]:
     """The document's pricing elements: each condition type summed over the items."""
     entity = simulation.PRICING_ELEMENT
     totals: dict[str, Record] = {}
-    for conditions in items:
-        for element in conditions:
+    for elements in items:
+        for element in elements:
             record = element.record
             total = totals.get(record["ConditionType"])
             if total is None:

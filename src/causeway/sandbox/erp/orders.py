@@ -12,7 +12,7 @@ from decimal import Decimal
 from causeway.sandbox.erp.errors import ODataError, invalid_value
 from causeway.sandbox.erp.model import EntityType
 from causeway.sandbox.erp.payload import Payload, require
-from causeway.sandbox.erp.rules import atp, credit
+from causeway.sandbox.erp.rules import atp, conditions, credit
 from causeway.sandbox.erp.rules.pricing import PricingError, net_amount
 from causeway.sandbox.erp.services import business_partner, product, sales_order
 from causeway.sandbox.erp.store import Record, key_of
@@ -183,15 +183,22 @@ def add_item(erp: Erp, order: Record, values: Record, position: int) -> Record:
         raise invalid_value(
             ITEM.entity_set, "RequestedQuantity", "Requested quantity must be greater than zero"
         )
-    area = credit.credit_area(erp.store, str(order["SoldToParty"]))
+    customer = str(order["SoldToParty"])
+    area = credit.credit_area(erp.store, customer)
     plant = item.get("ProductionPlant") or _plant_for(erp, material, area)
+    # The PPR0 and K007 condition records in force on the pricing date (rules/conditions.py).
+    day = order.get("PricingDate") or _day(erp.clock.now())
+    organization, channel = str(order["SalesOrganization"]), str(order["DistributionChannel"])
+    price = conditions.list_price(erp.store, goods, organization, channel, customer, day)
     try:
         amount = net_amount(
             material=material,
-            list_price=goods.get("YY1_ListPrice"),
-            price_currency=goods.get("YY1_ListPriceCurrency"),
+            list_price=price.amount if price else None,
+            price_currency=price.currency if price else None,
             quantity=quantity,
-            discount_percent=(area or {}).get("YY1_CustomerDiscountPercent"),
+            discount_percent=conditions.discount_percent(
+                erp.store, area, customer, organization, channel, day
+            ),
             document_currency=str(order["TransactionCurrency"]),
         )
     except PricingError as error:

@@ -1,12 +1,15 @@
-"""Load the shared seed universe as ERP master data: partners, customers, products, stock."""
+"""Load the shared seed universe as ERP master data: partners, customers, products, stock,
+and each product's PPR0 list price in the default sales area."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from causeway.sandbox.erp.partners import DEFAULT_SALES_AREA, FIRST_ADDRESS, FIRST_PARTNER
+from causeway.sandbox.erp.rules.conditions import LIST_PRICE_TABLE, PRICE
 from causeway.sandbox.erp.rules.pricing import discount_for_revenue
 from causeway.sandbox.erp.services.business_partner import (
     BUSINESS_PARTNER,
@@ -14,11 +17,15 @@ from causeway.sandbox.erp.services.business_partner import (
     CUSTOMER,
     CUSTOMER_SALES_AREA,
 )
+from causeway.sandbox.erp.services.pricing_condition import CONDITION_RECORD, CONDITION_VALIDITY
 from causeway.sandbox.erp.services.product import PRODUCT, PRODUCT_DESCRIPTION, PRODUCT_PLANT
 from causeway.sandbox.erp.system import Erp
 from causeway.sandbox.erp.writes import blank_record
 from causeway.sandbox.seed import SeedCompany, SeedProduct, SeedUniverse
 
+LIST_PRICES_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+"""Start of the seeded list prices' validity (they run to 9999-12-31)."""
+_OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
 _LEADING_NUMBER = re.compile(r"^(\d+[A-Za-z]?)\s+(.*)$")
 _TRAILING_NUMBER = re.compile(r"^(.*?)\s+(\d+[A-Za-z]?)$")
 
@@ -142,3 +149,42 @@ def _product(erp: Erp, goods: SeedProduct) -> None:
             "IsMarkedForDeletion": False,
             "YY1_UnrestrictedStockQuantity": Decimal(stock),
         })
+    _list_price(erp, goods)
+
+
+def _list_price(erp: Erp, goods: SeedProduct) -> None:
+    """The product's PPR0 condition record in the default sales area (what orders charge)."""
+    number = f"{erp.store.next_number('ConditionRecord', 1):010d}"
+    organization, channel, _division = DEFAULT_SALES_AREA
+    record = blank_record(CONDITION_RECORD) | {
+        "ConditionRecord": number,
+        "ConditionSequentialNumber": "01",
+        "ConditionTable": LIST_PRICE_TABLE,
+        "ConditionApplication": "V",
+        "ConditionType": PRICE,
+        "ConditionValidityStartDate": LIST_PRICES_FROM,
+        "ConditionValidityEndDate": _OPEN_END,
+        "ConditionCalculationType": "C",
+        "ConditionRateValue": goods.list_price,
+        "ConditionRateValueUnit": goods.currency,
+        "ConditionCurrency": goods.currency,
+        "ConditionQuantity": Decimal(1),
+        "ConditionQuantityUnit": goods.uom,
+        "BaseUnit": goods.uom,
+        "ConditionIsDeleted": False,
+        "ConditionReleaseStatus": "",
+    }
+    erp.stamp(CONDITION_RECORD, record, created=True)
+    record["ETag"] = record["YY1_LastChangeDateTime"].strftime("%Y%m%d%H%M%S.%f")
+    erp.store.insert(CONDITION_RECORD, record)
+    erp.store.insert(CONDITION_VALIDITY, blank_record(CONDITION_VALIDITY) | {
+        "ConditionRecord": number,
+        "ConditionValidityEndDate": _OPEN_END,
+        "ConditionValidityStartDate": LIST_PRICES_FROM,
+        "ConditionApplication": "V",
+        "ConditionType": PRICE,
+        "ConditionReleaseStatus": "",
+        "SalesOrganization": organization,
+        "DistributionChannel": channel,
+        "Material": goods.sku,
+    })

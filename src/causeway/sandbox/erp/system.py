@@ -17,6 +17,7 @@ from causeway.sandbox.erp.services import (
     business_partner,
     customer_return,
     outbound_delivery,
+    pricing_condition,
     product,
     sales_order,
     sales_order_simulation,
@@ -36,6 +37,7 @@ SERVICES: tuple[ServiceModel, ...] = (
     billing_document.SERVICE,
     outbound_delivery.SERVICE,
     sales_order_simulation.SERVICE,
+    pricing_condition.SERVICE,
     customer_return.SERVICE,
 )
 USER = "CAUSEWAY"

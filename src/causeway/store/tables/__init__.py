@@ -4,6 +4,6 @@ Alembic's environment imports this package; a table module missing here would be
 invisible to migrations.
 """
 
-from causeway.store.tables import activity, runtime, sync
+from causeway.store.tables import activity, processes, runtime, sync
 
-__all__ = ["activity", "runtime", "sync"]
+__all__ = ["activity", "processes", "runtime", "sync"]
