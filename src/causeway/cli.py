@@ -10,6 +10,7 @@ import typer
 from causeway.api.cli import app as api_app
 from causeway.observe.cli import trace_command
 from causeway.processes.cli import app as orders_app
+from causeway.processes.returns_cli import app as returns_app
 from causeway.runtime.cli import app as dlq_app
 from causeway.runtime.cli import flow_app
 from causeway.sandbox.cli import app as sandbox_app
@@ -37,6 +38,7 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(xref_app, name="xref")
 app.add_typer(review_app, name="review")
 app.add_typer(orders_app, name="orders")
+app.add_typer(returns_app, name="returns")
 app.command("reconcile")(reconcile_command)
 app.command("decisions")(decisions_command)
 app.command("trace")(trace_command)

@@ -144,6 +144,10 @@ OPPORTUNITY_STAGES = (
 CLOSED_STAGES = {"Closed Won": True, "Closed Lost": False}
 PAYMENT_TERMS = ("NT14", "NT30", "NT45", "NT60", "NT90", "Prepayment")
 UNITS = ("Each", "Piece", "Kilogram", "Hour")
+RETURN_REASONS = ("Poor Quality", "Damaged in Transit", "Quantity Too Large", "Wrong Item",
+                  "No Longer Required")
+RETURN_STATUSES = ("Requested", "Needs Attention", "Return Order Created", "Goods Received",
+                   "Credited")
 LINE_ITEM_FIELDS = [
     number("Quantity", nillable=False),
     money("UnitPrice"),
@@ -325,7 +329,8 @@ def _objects() -> list[SObjectDef]:
              default="New"),
         pick("Origin", ("Phone", "Email", "Web"), nillable=False),
         pick("Priority", ("High", "Medium", "Low"), default="Medium"),
-        pick("Type", ("Mechanical", "Electrical", "Electronic", "Structural", "Other")),
+        pick("Type", ("Mechanical", "Electrical", "Electronic", "Structural", "Other",
+                      "Return")),
         pick("Reason", ("Installation", "Equipment Complexity", "Performance",
                         "Breakdown", "Equipment Design", "Feedback", "Other")),
         _f("SuppliedEmail", "email", length=80),
@@ -334,6 +339,15 @@ def _objects() -> list[SObjectDef]:
         currency_field(),
         ext_id("ERP_Return_Order__c", 20),
         ext_id("Causeway_Id__c", 36, unique=False),
+        # Returns: what goes back, why, and how far the ERP has got with it.
+        ref("Order__c", "Order", "Order__r"),
+        ref("Return_Product__c", "Product2", "Return_Product__r"),
+        number("Return_Quantity__c"),
+        pick("Return_Reason__c", RETURN_REASONS, restricted=True),
+        pick("Return_Status__c", RETURN_STATUSES, restricted=True),
+        text("Return_Status_Detail__c", 255),
+        text("Credit_Memo__c", 20),
+        money("Credit_Amount__c"),
     ])
     invoice = sobject("Invoice__c", "a00", "Invoices", required("Name", 80), [
         ref("Account__c", "Account", "Account__r"),

@@ -26,6 +26,8 @@ from causeway.sandbox.erp.lifecycle import Lifecycle
 from causeway.sandbox.erp.order_simulation import SalesOrderSimulation
 from causeway.sandbox.erp.orders import SalesOrderItemRules, SalesOrderRules
 from causeway.sandbox.erp.partners import AddressRules, BusinessPartnerRules, CustomerPartRules
+from causeway.sandbox.erp.returns import CustomerReturnItemRules, CustomerReturnRules
+from causeway.sandbox.erp.returns_lifecycle import ReturnsLifecycle
 from causeway.sandbox.erp.security import SessionRegistry
 from causeway.sandbox.erp.seeding import load_seed
 from causeway.sandbox.erp.store import Store
@@ -83,9 +85,12 @@ class ErpState:
             "A_ProductPlant": ProductPartRules(),
             "A_SlsPrcgConditionRecord": ConditionRecordRules(),
             "A_SlsPrcgCndnRecdValidity": ConditionValidityRules(),
+            "A_CustomerReturn": CustomerReturnRules(),
+            "A_CustomerReturnItem": CustomerReturnItemRules(),
         })
         self.erp.simulations["API_SALES_ORDER_SIMULATION_SRV"] = SalesOrderSimulation()
         self.lifecycle = Lifecycle(self.erp)
+        self.returns = ReturnsLifecycle(self.erp)
         self.seed = seed
         self.seed_index: dict[str, str] = {}
         self._tick_lock = threading.Lock()
@@ -113,6 +118,7 @@ class ErpState:
                 return
             self._last_tick = now
         self.lifecycle.run()
+        self.returns.run()
         self.store.put_setting(_CLOCK_SETTING, now.isoformat())
 
     def now(self) -> datetime:
@@ -130,7 +136,7 @@ class ErpState:
 
     def run_lifecycle(self) -> int:
         """Run due steps now, regardless of the tick interval."""
-        steps = self.lifecycle.run()
+        steps = self.lifecycle.run() + self.returns.run()
         with self._tick_lock:
             self._last_tick = self.clock.now()
         self.store.put_setting(_CLOCK_SETTING, self.clock.now().isoformat())

@@ -15,6 +15,7 @@ from causeway.sandbox.erp.model import EntityType, Navigation, ServiceModel
 from causeway.sandbox.erp.services import (
     billing_document,
     business_partner,
+    customer_return,
     outbound_delivery,
     pricing_condition,
     product,
@@ -37,6 +38,7 @@ SERVICES: tuple[ServiceModel, ...] = (
     outbound_delivery.SERVICE,
     sales_order_simulation.SERVICE,
     pricing_condition.SERVICE,
+    customer_return.SERVICE,
 )
 USER = "CAUSEWAY"
 

@@ -1,0 +1,115 @@
+"""What return steps talk to: the CRM, the ERP, the cross-reference store and the timeline.
+
+Process arguments are checkpointed, so connections cannot travel in them: the host installs
+one `ReturnSystems` per OS process before it launches the engine, and steps find it here.
+The clients are asynchronous and keep sessions (OAuth token, CSRF token), so they live on
+one event loop in a background thread and the synchronous steps hand their calls to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from causeway.connectors.s4hana.client import S4Client, S4Settings
+from causeway.connectors.s4hana.customer_returns import CustomerReturns
+from causeway.connectors.salesforce.client import SalesforceClient, SalesforceSettings
+from causeway.observe.activity import ActivityLog
+from causeway.processes.engine import ProcessError
+from causeway.processes.returns_cases import ReturnCases
+from causeway.sync.xref import Xref
+
+T = TypeVar("T")
+
+
+class ReturnSettings(BaseModel):
+    """How returns behave; the defaults suit production, tests shorten the waits."""
+
+    crm_system: str = Field("salesforce", description="the CRM's name in the xref store")
+    erp_system: str = Field("s4hana", description="the ERP's name in the xref store")
+    recheck_s: float = Field(
+        86400.0, gt=0, description="a return waiting for a fix checks its Case again after this"
+    )
+    follow_s: float = Field(
+        3600.0, gt=0, description="with no ERP change seen for this long, read the return anyway"
+    )
+    close_case: bool = Field(True, description="close the Case once the credit memo exists")
+    poll_interval_s: float = Field(5.0, gt=0, description="between rounds of the pollers")
+    settle_s: float = Field(2.0, ge=0, description="the CRM poller leaves changes this recent")
+    batch: int = Field(200, ge=1, le=2000, description="Cases read per poll")
+
+
+class ReturnSystems:
+    """The CRM and ERP clients, the database and the settings return steps use."""
+
+    def __init__(
+        self,
+        database: Engine,
+        salesforce: SalesforceSettings,
+        s4: S4Settings,
+        settings: ReturnSettings | None = None,
+    ) -> None:
+        self.database = database
+        self.settings = settings or ReturnSettings()
+        self.activity = ActivityLog(database)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="return-systems", daemon=True
+        )
+        self._thread.start()
+
+        async def connect() -> tuple[SalesforceClient, S4Client]:
+            return SalesforceClient(salesforce), S4Client(s4)
+
+        self.salesforce, self.s4 = self.run(connect)
+        self.cases = ReturnCases(self.salesforce)
+        self.erp = CustomerReturns(self.s4)
+
+    def run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run an async call on the clients' loop and wait for its result."""
+
+        async def wrapped() -> T:
+            return await call()
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result()
+
+    def erp_id(self, entity: str, crm_id: str | None) -> str | None:
+        """The ERP number linked to a CRM record in the cross-reference store."""
+        if not crm_id:
+            return None
+        with self.database.connect() as connection:
+            return Xref(connection).resolve(
+                entity, self.settings.crm_system, crm_id, self.settings.erp_system
+            )
+
+    def close(self) -> None:
+        """Close the clients and stop their loop."""
+
+        async def close_all() -> None:
+            await self.salesforce.aclose()
+            await self.s4.aclose()
+
+        self.run(close_all)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+_installed: ReturnSystems | None = None
+
+
+def install(systems: ReturnSystems | None) -> None:
+    """Make `systems` the ones this OS process's return steps use (None uninstalls)."""
+    global _installed
+    _installed = systems
+
+
+def current() -> ReturnSystems:
+    """The installed systems, or a clear error if the host forgot to install them."""
+    if _installed is None:
+        raise ProcessError("returns need ReturnSystems installed before the engine runs")
+    return _installed
