@@ -32,6 +32,7 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from pydantic import SecretStr
 
 from causeway.connectors.errors import ConnectorError
@@ -68,6 +70,7 @@ COMPLETED = "completed"
 STEADY_ERRORS = {503: 0.03, 500: 0.02}
 STORM_ERRORS = {429: 0.5, 503: 0.03, 500: 0.02}
 COLLECTION = 200
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass(frozen=True)
@@ -112,14 +115,14 @@ def percentile(values: Sequence[float], share: float) -> float:
 class Bench:
     """The sandboxes, the order-to-cash host and the calls the benchmark makes."""
 
-    def __init__(self, running: RunningSandboxes, folder: Path) -> None:
+    def __init__(self, running: RunningSandboxes, folder: Path, url: str | None = None) -> None:
         assert running.crm
         assert running.crm_settings
         assert running.tls
         assert running.erp
         assert running.erp_settings
         self.running = running
-        self.url = f"sqlite:///{folder / 'causeway.sqlite'}"
+        self.url = url or f"sqlite:///{folder / 'causeway.sqlite'}"
         self.database = make_engine(self.url)
         upgrade(self.database)
         crm, erp = running.crm_settings, running.erp_settings
@@ -482,8 +485,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="causeway-orders-"))
     universe = generate(SeedConfig(accounts=args.accounts, products=args.products))
     running = start_both(universe, folder)
-    bench = Bench(running, folder)
-    figures: dict[str, Any] = {"orders": args.orders, "latency_orders": args.latency_orders}
+    url = None
+    if args.postgres:
+        url = f"postgresql://postgres@127.0.0.1:5432/causeway_orders_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
+    bench = Bench(running, folder, url)
+    figures: dict[str, Any] = {
+        "orders": args.orders, "latency_orders": args.latency_orders,
+        "database": "postgresql" if args.postgres else "sqlite",
+    }
     stop = threading.Event()
     hosting = threading.Thread(target=bench.service.run, args=(stop,), daemon=True)
     try:
@@ -628,6 +639,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--storm-s", type=float, default=10.0)
     parser.add_argument("--timeout-s", type=float, default=7200.0)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--postgres", action="store_true",
+        help="Causeway's database and the process engine on PostgreSQL (127.0.0.1:5432)",
+    )
     args = parser.parse_args(argv)
     configure_logging("WARNING")
     print(json.dumps(measure(args), indent=2, default=str))
