@@ -8,9 +8,6 @@ event loop in a background thread, and the synchronous steps hand their calls to
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -24,6 +21,7 @@ from causeway.connectors.s4hana.sales_orders import SalesOrders
 from causeway.connectors.salesforce.client import SalesforceSettings
 from causeway.connectors.salesforce.connector import SalesforceConnector
 from causeway.connectors.salesforce.soql import Condition, Query
+from causeway.processes.connector_loop import ConnectorLoop
 from causeway.processes.crm_orders import CrmOrders
 from causeway.processes.engine import ProcessError
 from causeway.processes.work_queue import WorkQueue
@@ -60,7 +58,7 @@ class OrderSettings(BaseModel):
     poll_interval_s: float = Field(5.0, gt=0, description="between rounds of the pollers")
 
 
-class OrderSystems:
+class OrderSystems(ConnectorLoop):
     """The CRM and ERP connectors, the work queue and settings the steps use."""
 
     def __init__(
@@ -73,11 +71,7 @@ class OrderSystems:
         self.database = database
         self.settings = settings or OrderSettings()
         self.queue = WorkQueue(database)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="order-systems", daemon=True
-        )
-        self._thread.start()
+        super().__init__("order-systems")
         settle = timedelta(seconds=self.settings.settle_s)
 
         async def connect() -> tuple[SalesforceConnector, S4Connector]:
@@ -86,14 +80,6 @@ class OrderSystems:
         self.salesforce, self.s4 = self.run(connect)
         self.crm = CrmOrders(self.salesforce)
         self.erp = SalesOrders(self.s4.client)
-
-    def run(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run an async call on the connectors' loop and wait for its result."""
-
-        async def wrapped() -> T:
-            return await call()
-
-        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result()
 
     def query(
         self, sobject: str, fields: tuple[str, ...], where: Condition | None = None
@@ -128,8 +114,7 @@ class OrderSystems:
             await self.s4.aclose()
 
         self.run(close_all)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self.stop_loop()
 
 
 _installed: OrderSystems | None = None

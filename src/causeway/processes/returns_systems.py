@@ -8,9 +8,6 @@ one event loop in a background thread and the synchronous steps hand their calls
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pydantic import BaseModel, Field
@@ -20,6 +17,7 @@ from causeway.connectors.s4hana.client import S4Client, S4Settings
 from causeway.connectors.s4hana.customer_returns import CustomerReturns
 from causeway.connectors.salesforce.client import SalesforceClient, SalesforceSettings
 from causeway.observe.activity import ActivityLog
+from causeway.processes.connector_loop import ConnectorLoop
 from causeway.processes.engine import ProcessError
 from causeway.processes.returns_cases import ReturnCases
 from causeway.sync.xref import Xref
@@ -44,7 +42,7 @@ class ReturnSettings(BaseModel):
     batch: int = Field(200, ge=1, le=2000, description="Cases read per poll")
 
 
-class ReturnSystems:
+class ReturnSystems(ConnectorLoop):
     """The CRM and ERP clients, the database and the settings return steps use."""
 
     def __init__(
@@ -57,11 +55,7 @@ class ReturnSystems:
         self.database = database
         self.settings = settings or ReturnSettings()
         self.activity = ActivityLog(database)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="return-systems", daemon=True
-        )
-        self._thread.start()
+        super().__init__("return-systems")
 
         async def connect() -> tuple[SalesforceClient, S4Client]:
             return SalesforceClient(salesforce), S4Client(s4)
@@ -69,14 +63,6 @@ class ReturnSystems:
         self.salesforce, self.s4 = self.run(connect)
         self.cases = ReturnCases(self.salesforce)
         self.erp = CustomerReturns(self.s4)
-
-    def run(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run an async call on the clients' loop and wait for its result."""
-
-        async def wrapped() -> T:
-            return await call()
-
-        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result()
 
     def erp_id(self, entity: str, crm_id: str | None) -> str | None:
         """The ERP number linked to a CRM record in the cross-reference store."""
@@ -95,8 +81,7 @@ class ReturnSystems:
             await self.s4.aclose()
 
         self.run(close_all)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self.stop_loop()
 
 
 _installed: ReturnSystems | None = None
