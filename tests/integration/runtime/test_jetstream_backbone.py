@@ -182,10 +182,13 @@ def test_a_retry_with_delay_holds_its_partition(backbone: JetStreamBackbone) -> 
     backbone.settle(first, {item.id: Retry(ErrorClass.RETRYABLE, "timeout", delay=0.6)})
     settled = time.monotonic()
 
-    retried, came = first_claim(backbone)
+    # A redelivery that races a pull request's expiry waits out the lease and counts one
+    # attempt more (decision 0004): wait longer than the lease, accept either count.
+    retried, came = first_claim(backbone, within=15.0)
 
     assert came - settled >= 0.55  # nothing of the partition came in the meantime
-    assert [(e.payload["n"], e.attempt) for e in retried.envelopes] == [(1, 2)]
+    assert [e.payload["n"] for e in retried.envelopes] == [1]
+    assert retried.envelopes[0].attempt in (2, 3)
     backbone.settle(retried, {retried.envelopes[0].id: Done()})
     assert [e.payload["n"] for e in drain(backbone)] == [2]
 
