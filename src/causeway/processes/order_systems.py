@@ -21,9 +21,8 @@ from causeway.connectors.s4hana.sales_orders import SalesOrders
 from causeway.connectors.salesforce.client import SalesforceSettings
 from causeway.connectors.salesforce.connector import SalesforceConnector
 from causeway.connectors.salesforce.soql import Condition, Query
-from causeway.processes.connector_loop import ConnectorLoop
+from causeway.processes.connector_loop import ConnectorLoop, Installed
 from causeway.processes.crm_orders import CrmOrders
-from causeway.processes.engine import ProcessError
 from causeway.processes.work_queue import WorkQueue
 
 T = TypeVar("T")
@@ -108,26 +107,11 @@ class OrderSystems(ConnectorLoop):
 
     def close(self) -> None:
         """Close the connectors and stop their loop."""
-
-        async def close_all() -> None:
-            await self.salesforce.aclose()
-            await self.s4.aclose()
-
-        self.run(close_all)
-        self.stop_loop()
+        self.close_on_loop(self.salesforce, self.s4)
 
 
-_installed: OrderSystems | None = None
-
-
-def install(systems: OrderSystems | None) -> None:
-    """Make `systems` the ones this OS process's steps use (None uninstalls)."""
-    global _installed
-    _installed = systems
-
-
-def current() -> OrderSystems:
-    """The installed systems, or a clear error if the host forgot to install them."""
-    if _installed is None:
-        raise ProcessError("order-to-cash needs OrderSystems installed before the engine runs")
-    return _installed
+_systems: Installed[OrderSystems] = Installed(
+    "order-to-cash needs OrderSystems installed before the engine runs"
+)
+install = _systems.install
+current = _systems.current

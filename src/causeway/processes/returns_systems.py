@@ -17,8 +17,7 @@ from causeway.connectors.s4hana.client import S4Client, S4Settings
 from causeway.connectors.s4hana.customer_returns import CustomerReturns
 from causeway.connectors.salesforce.client import SalesforceClient, SalesforceSettings
 from causeway.observe.activity import ActivityLog
-from causeway.processes.connector_loop import ConnectorLoop
-from causeway.processes.engine import ProcessError
+from causeway.processes.connector_loop import ConnectorLoop, Installed
 from causeway.processes.returns_cases import ReturnCases
 from causeway.sync.xref import Xref
 
@@ -75,26 +74,11 @@ class ReturnSystems(ConnectorLoop):
 
     def close(self) -> None:
         """Close the clients and stop their loop."""
-
-        async def close_all() -> None:
-            await self.salesforce.aclose()
-            await self.s4.aclose()
-
-        self.run(close_all)
-        self.stop_loop()
+        self.close_on_loop(self.salesforce, self.s4)
 
 
-_installed: ReturnSystems | None = None
-
-
-def install(systems: ReturnSystems | None) -> None:
-    """Make `systems` the ones this OS process's return steps use (None uninstalls)."""
-    global _installed
-    _installed = systems
-
-
-def current() -> ReturnSystems:
-    """The installed systems, or a clear error if the host forgot to install them."""
-    if _installed is None:
-        raise ProcessError("returns need ReturnSystems installed before the engine runs")
-    return _installed
+_systems: Installed[ReturnSystems] = Installed(
+    "returns need ReturnSystems installed before the engine runs"
+)
+install = _systems.install
+current = _systems.current
