@@ -18,12 +18,11 @@ from functools import partial
 from typing import Any
 
 import structlog
-from dbos._error import DBOSNonExistentWorkflowError
 
 from causeway.connectors.contract import ChangePage, RawRecord
 from causeway.connectors.s4hana.errors import SYSTEM as S4HANA
 from causeway.connectors.salesforce.errors import SYSTEM as SALESFORCE
-from causeway.processes.engine import ProcessEngine
+from causeway.processes.engine import ProcessEngine, UnknownInstanceError
 from causeway.processes.order_milestones import invoice_snapshot, order_snapshot
 from causeway.processes.order_steps import ORDER_ENTITY, PROCESS
 from causeway.processes.order_systems import OrderSystems
@@ -61,7 +60,7 @@ class _Poller:
     def _signal(self, key: str, payload: dict[str, Any], idempotency_key: str) -> int:
         try:
             self.engine.signal(PROCESS, key, TOPIC, payload, idempotency_key=idempotency_key)
-        except DBOSNonExistentWorkflowError:
+        except UnknownInstanceError:
             log.warning("order event for an unknown instance", key=key, kind=payload["kind"])
             return 0
         return 1

@@ -10,7 +10,8 @@ import sqlite3
 from typing import Any
 
 from causeway.processes.compensation import Compensated, Compensations
-from causeway.processes.engine import definition, sleep, step, wait_for
+from causeway.processes.engine import definition, resumable, sleep, step, wait_for
+from causeway.processes.resumable import Finish, Rest, Resume
 
 
 def ledger_entries(ledger: str) -> list[str]:
@@ -69,3 +70,35 @@ def order_v1(ledger: str, number: str, fail: bool, pause_s: float) -> dict[str, 
     except Compensated as compensated:
         return {"outcome": "compensated", "reason": str(compensated.cause)}
     return {"outcome": "completed", "go": go}
+
+
+@resumable("tally", version=1)
+def tally_v1(resume: Resume) -> Rest | Finish:
+    """Add up the numbers sent to it, resting between them, until `goal` is reached, or
+    until nothing came for `patience_s` (None: wait for ever)."""
+    ledger, goal, patience_s = resume.arguments
+    state = resume.state or {"total": 0, "woken": 0}
+    if resume.state is None:
+        record(ledger, f"v1 opened {resume.key}")
+    state["woken"] += 1
+    for event in resume.events:
+        state["total"] += int(event.payload)
+    if state["total"] >= goal:
+        record(ledger, f"v1 reached {state['total']}")
+        return Finish({"total": state["total"], "by": "goal", "version": 1})
+    if resume.timer_due:
+        record(ledger, f"v1 gave up at {state['total']}")
+        return Finish({"total": state["total"], "by": "timer", "version": 1})
+    return Rest(state, None if patience_s is None else resume.now + patience_s)
+
+
+@resumable("tally", version=2)
+def tally_v2(resume: Resume) -> Rest | Finish:
+    """Version 2 counts the events rather than adding them up."""
+    ledger, goal, _ = resume.arguments
+    state = resume.state or {"count": 0}
+    state["count"] += len(resume.events)
+    if state["count"] >= goal:
+        record(ledger, f"v2 counted {state['count']}")
+        return Finish({"total": state["count"], "by": "goal", "version": 2})
+    return Rest(state)

@@ -216,7 +216,11 @@ class OrderWorld:
                 return
             if time.monotonic() > deadline:
                 parked = [(e.reason, e.status, e.message) for e in self.systems.queue.find()]
-                raise AssertionError(f"not reached within {timeout_s} s; work queue: {parked}")
+                resting = self.engine.resting()
+                raise AssertionError(
+                    f"not reached within {timeout_s} s; work queue: {parked}; "
+                    f"instances: {resting}"
+                )
             time.sleep(0.2)
 
     def outcome(self, order_id: str) -> str | None:

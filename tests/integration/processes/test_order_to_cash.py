@@ -302,6 +302,8 @@ def test_the_credit_block_round_on_postgresql(sandbox: Sandboxes, tmp_path: Path
         assert parked.reason == "credit_block"
         world.set_credit_limit(customer, Decimal("100000000"))
         retry_exception(world.systems.queue, world.url, parked.id)
+        # Released first (the ERP schedules delivery from the release), then time passes.
+        world.pump(lambda: world.systems.queue.get(parked.id).status == "resolved")
         world.advance_erp(9 * HOUR)
         world.advance_erp(PAYMENT_DUE)
         world.pump(lambda: world.outcome(order_id) == "SUCCESS")
