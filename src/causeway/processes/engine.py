@@ -267,7 +267,8 @@ def system_database_url(database_url: str) -> str:
 
 
 def send_from_outside(
-    database_url: str, name: str, key: str, topic: str, payload: Any, idempotency_key: str
+    database_url: str, name: str, key: str, topic: str, payload: Any,
+    idempotency_key: str | None = None,
 ) -> None:
     """Signal an instance from a process that does not host the engine (an operator's
     command): launching the engine there would also resume other instances. A resting

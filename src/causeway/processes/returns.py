@@ -19,6 +19,7 @@ timeline under the case number, the Case id, the ERP return and the credit memo.
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,8 @@ from causeway.connectors.s4hana.customer_returns import (
     material_lines,
 )
 from causeway.observe.activity import call
-from causeway.processes.engine import definition, instance_id, step, wait_for
+from causeway.processes.engine import definition, instance_id, resumable, step, wait_for
+from causeway.processes.resumable import Finish, Rest, Resume
 from causeway.processes.returns_systems import current
 
 PROCESS = "returns"
@@ -252,9 +254,15 @@ def _connector_cause(error: BaseException) -> ConnectorError | None:
     return None
 
 
+def _credited(number: str, state: dict[str, Any]) -> dict[str, Any]:
+    return {"return": number, "credit_memo": state["memo"], "amount": state["amount"],
+            "currency": state["currency"]}
+
+
 @definition(PROCESS, version=1)
 def returns_v1(case_id: str) -> dict[str, Any]:
-    """The return of one Case, from request to credit memo."""
+    """The return of one Case, from request to credit memo (waiting inside the engine; kept
+    so instances started on it finish on it)."""
     settings = current().settings
     while True:
         outcome = _attempt(case_id)
@@ -272,6 +280,30 @@ def returns_v1(case_id: str) -> dict[str, Any]:
             received = True
         if state["credited"]:
             note_credited(case_id, number, state)
-            return {"return": number, "credit_memo": state["memo"], "amount": state["amount"],
-                    "currency": state["currency"]}
+            return _credited(number, state)
         wait_for(ERP_TOPIC, settings.follow_s)
+
+
+@resumable(PROCESS, version=2)
+def returns_v2(resume: Resume) -> Rest | Finish:
+    """The return of one Case, from request to credit memo, resting between checks: woken
+    by the ERP poller's signal, an operator's retry, or every `recheck_s` / `follow_s`."""
+    case_id = resume.key
+    settings = current().settings
+    kept: dict[str, Any] = resume.state or {"number": None, "received": False}
+    if kept["number"] is None:
+        outcome = _attempt(case_id)
+        if not outcome["ok"]:
+            park(case_id, str(outcome["field"]), str(outcome["reason"]))
+            return Rest(kept, time.time() + settings.recheck_s)
+        kept["number"] = str(outcome["number"])
+        stamp_created(case_id, str(outcome["number"]))
+    number = str(kept["number"])
+    state = read_return(case_id, number)
+    if state["received"] and not kept["received"]:
+        note_received(case_id, number)
+        kept["received"] = True
+    if state["credited"]:
+        note_credited(case_id, number, state)
+        return Finish(_credited(number, state))
+    return Rest(kept, time.time() + settings.follow_s)

@@ -113,10 +113,8 @@ def retry_command(
     url: UrlOption = None,
 ) -> None:
     """Wake a waiting return so it checks its Case again, after the Case was fixed."""
-    from dbos import DBOSClient
-
     from causeway.observe.activity import ActivityLog
-    from causeway.processes.engine import ProcessEngine, instance_id
+    from causeway.processes.engine import instance_id, send_from_outside
     from causeway.processes.returns import PROCESS, RETRY_TOPIC
     from causeway.processes.returns_poller import case_id_for
 
@@ -127,13 +125,9 @@ def retry_command(
         if case_id is None:
             typer.echo(f"no return is known by {number!r}", err=True)
             raise typer.Exit(1)
-        # Sent through the engine's tables without hosting the engine here: hosting it would
-        # also resume every other instance in this short-lived command.
-        client = DBOSClient(system_database_url=ProcessEngine(chosen).system_database_url)
-        try:
-            client.send(instance_id(PROCESS, case_id), "operator", RETRY_TOPIC)
-        finally:
-            client.destroy()
+        # Sent without hosting the engine here: hosting it would also resume every other
+        # instance in this short-lived command.
+        send_from_outside(chosen, PROCESS, case_id, RETRY_TOPIC, "operator")
         ActivityLog(database).milestone(PROCESS, instance_id(PROCESS, case_id),
                                         "retry requested", "done", detail="by an operator")
     finally:
