@@ -31,6 +31,11 @@ from causeway.processes.work_queue import Problem, Reason
 from causeway.sync.xref import Xref, new_canonical_id
 
 PROCESS = "order_to_cash"
+CALL_ATTEMPTS = 3
+FIRST_RETRY_S = 0.25
+"""A step holds one of the host's workers while it retries: a few quick retries absorb a
+dropped call or a short burst of 429s; anything longer is waited out by the instance at
+rest, which frees the worker for other orders."""
 ORDER_ENTITY = "sales_order"
 """Cross-reference entity linking a CRM order to its ERP sales order (for milestone events)."""
 
@@ -65,7 +70,7 @@ def _customer(account_id: str) -> str | None:
         return Xref(connection).resolve("customer", SALESFORCE, account_id, S4HANA)
 
 
-@step(attempts=5, interval_s=1.0, system="salesforce", keys=lambda result, order_id: {
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce", keys=lambda result, order_id: {
     "crm_order_id": order_id, "crm_order": result.get("number"),
 })
 def prepare(order_id: str) -> dict[str, Any]:
@@ -110,7 +115,7 @@ def prepare(order_id: str) -> dict[str, Any]:
     } | keys
 
 
-@step(attempts=5, interval_s=1.0, system="s4hana", keys=lambda result, *_: {
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="s4hana", keys=lambda result, *_: {
     "erp_sales_order": (result.get("order") or {}).get("SalesOrder"),
 })
 def create_erp_order(
@@ -139,14 +144,14 @@ def create_erp_order(
     return {"state": "created", "created": created, "order": order_snapshot(order)}
 
 
-@step(attempts=5, interval_s=1.0, system="salesforce")
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce")
 def stamp_order(order_id: str, fields: dict[str, Any]) -> None:
     """Write the ERP order number or status onto the CRM order."""
     systems = current()
     systems.run(lambda: systems.crm.stamp(order_id, fields))
 
 
-@step(attempts=5, interval_s=1.0, system="s4hana")
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="s4hana")
 def recheck_credit(sales_order: str) -> dict[str, Any] | None:
     """Have the ERP run its credit check on the order again (after a limit was raised)."""
     systems = current()
@@ -154,7 +159,7 @@ def recheck_credit(sales_order: str) -> dict[str, Any] | None:
     return None if order is None else order_snapshot(order)
 
 
-@step(attempts=5, interval_s=1.0, system="s4hana")
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="s4hana")
 def read_erp(sales_order: str) -> dict[str, Any]:
     """The order and its invoices as the ERP holds them now (the fallback when no event
     came for a long while)."""
@@ -171,7 +176,7 @@ def read_erp(sales_order: str) -> dict[str, Any]:
     return systems.run(read)
 
 
-@step(attempts=5, interval_s=1.0, system="salesforce", keys=lambda _, __, ___, invoice: {
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce", keys=lambda _, __, ___, invoice: {
     "erp_billing_document": invoice.get("BillingDocument"),
 })
 def mirror_invoice(order_id: str, account_id: str | None, invoice: dict[str, Any]) -> str:
@@ -190,7 +195,7 @@ def mirror_invoice(order_id: str, account_id: str | None, invoice: dict[str, Any
     return systems.run(write)
 
 
-@step(attempts=5, interval_s=1.0, system="s4hana")
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="s4hana")
 def delete_erp_order(sales_order: str) -> dict[str, Any]:
     """Compensation: delete the ERP order while nothing is delivered. Answers whether it
     was deleted, or the ERP's refusal (goods already left)."""

@@ -55,7 +55,7 @@ from causeway.processes.resumable import Event, Finish, Rest, Resume
 from causeway.processes.work_queue import Reason
 
 TOPIC = "order"
-TRANSIENT_FIRST_WAIT_S = 10.0
+TRANSIENT_FIRST_WAIT_S = 2.0
 TRANSIENT_LONGEST_WAIT_S = 300.0
 VERSION = 2
 

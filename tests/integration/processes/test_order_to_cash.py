@@ -319,7 +319,7 @@ def test_an_erp_outage_longer_than_a_steps_retries_is_waited_out_not_parked(
     world.set_credit_limit(customer, Decimal("100000000"))
     product = world.products()[0]
     order_id = world.create_order(account, customer, [(product, Decimal(1))], activate=False)
-    # Longer than a step's own retries (1 + 2 + 4 + 8 s): the instance must wait on its
+    # Longer than a step's own retries (0.25 + 0.5 s): the instance must wait on its
     # durable timer and try again, not hand the outage to an operator.
     world.sandbox.admin_post("erp", "faults/outage", {"seconds": 25})
     world.crm("PATCH", f"sobjects/Order/{order_id}", {"Status": "Activated"})
