@@ -70,9 +70,10 @@ def _customer(account_id: str) -> str | None:
         return Xref(connection).resolve("customer", SALESFORCE, account_id, S4HANA)
 
 
-@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce", keys=lambda result, order_id: {
-    "crm_order_id": order_id, "crm_order": result.get("number"),
-})
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce",
+      keys=lambda result, order_id: {
+          "crm_order_id": order_id, "crm_order": result.get("number"),
+      })
 def prepare(order_id: str) -> dict[str, Any]:
     """Read the CRM order and check it against the ERP: customer linked, products known,
     prices matching. Answers `state`: ready, waiting_customer, problem, cancelled or gone."""
@@ -176,9 +177,10 @@ def read_erp(sales_order: str) -> dict[str, Any]:
     return systems.run(read)
 
 
-@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce", keys=lambda _, __, ___, invoice: {
-    "erp_billing_document": invoice.get("BillingDocument"),
-})
+@step(attempts=CALL_ATTEMPTS, interval_s=FIRST_RETRY_S, system="salesforce",
+      keys=lambda _, __, ___, invoice: {
+          "erp_billing_document": invoice.get("BillingDocument"),
+      })
 def mirror_invoice(order_id: str, account_id: str | None, invoice: dict[str, Any]) -> str:
     """Upsert the CRM invoice for a billing document, and its payment once it is cleared."""
     systems = current()

@@ -16,8 +16,9 @@ segment on a queue whose concurrency bounds the threads in use.
 
 Once only: segment n always runs under the workflow id `<instance>#<n>`, so two wakers (two
 hosts, or one host again after a crash) start it once. A segment records the last inbox event
-it was given and deletes the events it consumed when it rests, so none is consumed twice, and
-an event that came while it ran wakes the instance again as soon as it rests.
+it was given, so none is consumed twice; read events stay in the inbox while the instance
+lives, so their idempotency keys refuse a redelivery. An event that came while a segment ran
+wakes the instance again as soon as it rests; an event for an ended instance is dropped.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, and_, delete, exists, insert, select, update
+from sqlalchemy import Engine, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from causeway.store.tables.processes import process_inbox, process_instance
@@ -178,9 +179,8 @@ class InstanceStore:
         seen: int,
         outcome: Rest | Finish,
     ) -> None:
-        """A segment ended: the instance rests with its state, or ended with its result. The
-        events it consumed leave the inbox. A row overtaken by a later segment is left as
-        it is."""
+        """A segment ended: the instance rests with its state, or ended with its result (its
+        inbox is emptied then). A row overtaken by a later segment is left as it is."""
         resting = isinstance(outcome, Rest)
         values: dict[str, Any] = {
             "process": process, "version": version, "segment": segment,
@@ -206,13 +206,18 @@ class InstanceStore:
                     instance_id=instance, arguments=json.dumps(list(arguments)),
                     started_at=values["updated_at"], **values,
                 ))
-            consumed = process_inbox.c.instance_id == instance
-            if resting:
-                consumed = and_(consumed, process_inbox.c.id <= seen)
-            connection.execute(delete(process_inbox).where(consumed))
+            if not resting:
+                # Read events stay while it lives: their idempotency keys refuse a redelivery.
+                connection.execute(
+                    delete(process_inbox).where(process_inbox.c.instance_id == instance)
+                )
 
     def post(self, instance: str, topic: str, payload: Any, idempotency_key: str | None) -> bool:
-        """Put an event in the instance's inbox; False if the same key was posted before."""
+        """Put an event in the instance's inbox; False if the same key was posted before or
+        the instance ended."""
+        found = self.get(instance)
+        if found is not None and found.status == ENDED:
+            return False
         try:
             with self.database.begin() as connection:
                 connection.execute(insert(process_inbox).values(
@@ -242,8 +247,7 @@ class InstanceStore:
         return [Event(row.id, row.topic, json.loads(row.payload)) for row in rows]
 
     def due(self, now: float, limit: int) -> list[InstanceRow]:
-        """Resting instances with an unread event or a timer run out (the inbox keeps only
-        unread events: read ones leave it when their segment rests)."""
+        """Resting instances with an unread event or a timer run out."""
         dormant = process_instance.c.status == DORMANT
         unread = exists().where(
             process_inbox.c.instance_id == process_instance.c.instance_id,

@@ -4,6 +4,10 @@ python process_worker.py <database url> <ledger> start <number>
     launches the engine, starts order <number>, prints "started", and idles
 python process_worker.py <database url> <ledger> resume <number>
     launches the engine (interrupted instances resume), sends "go", prints the result
+python process_worker.py <database url> <ledger> tally-start <count>
+    starts <count> tally instances, sends each its first number, prints "started", idles
+python process_worker.py <database url> <ledger> tally-finish <count>
+    sends each tally its second number, prints every result (as one JSON list)
 """
 
 from __future__ import annotations
@@ -24,7 +28,20 @@ def main() -> None:
     engine = ProcessEngine(url)
     engine.launch()
     try:
-        if mode == "start":
+        if mode == "tally-start":
+            for index in range(int(number)):
+                engine.start("tally", f"K-{index}", ledger, 3, None, version=1)
+                engine.signal("tally", f"K-{index}", "add", 1, idempotency_key=f"K-{index}-1")
+            print("started", flush=True)
+            time.sleep(600)
+        elif mode == "tally-finish":
+            for index in range(int(number)):
+                engine.signal("tally", f"K-{index}", "add", 2, idempotency_key=f"K-{index}-2")
+                # The first number again, as a redelivery would send it: consumed once only.
+                engine.signal("tally", f"K-{index}", "add", 1, idempotency_key=f"K-{index}-1")
+            results = [engine.result("tally", f"K-{index}") for index in range(int(number))]
+            print(json.dumps(results), flush=True)
+        elif mode == "start":
             engine.start("order", number, ledger, number, False, 2.0)
             print("started", flush=True)
             time.sleep(600)

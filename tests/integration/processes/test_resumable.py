@@ -3,6 +3,10 @@ and timers, never consume an event twice, and finish on the version they started
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +15,9 @@ import pytest
 
 from causeway.processes.engine import ProcessEngine, UnknownInstanceError, send_from_outside
 from tests.integration.processes.definitions import ledger_entries
+from tests.support.postgres import throwaway_database
+
+WORKER = Path(__file__).with_name("process_worker.py")
 
 
 @pytest.fixture
@@ -25,6 +32,11 @@ def _resting(engine: ProcessEngine, key: str) -> bool:
     store = engine._store()
     row = store.get(f"tally:{key}")
     return row is not None and row.status == "dormant"
+
+
+def _read_through(engine: ProcessEngine, key: str) -> int:
+    row = engine._store().get(f"tally:{key}")
+    return 0 if row is None else row.inbox_seen
 
 
 def _until(condition: object, timeout_s: float = 30.0) -> None:
@@ -48,7 +60,7 @@ def test_an_instance_rests_between_events_and_consumes_each_once(
     assert (status.status, status.definition) == ("PENDING", "tally@v2")
     engine.signal("tally", "T-1", "add", 4, idempotency_key="e-1")
     engine.signal("tally", "T-1", "add", 4, idempotency_key="e-1")  # the same event again
-    _until(lambda: _resting(engine, "T-1") and engine._store().events("tally:T-1", 0) == [])
+    _until(lambda: _resting(engine, "T-1") and _read_through(engine, "T-1") == 1)
     engine.signal("tally", "T-1", "add", 6, idempotency_key="e-2")
     assert engine.result("tally", "T-1") == {"total": 2, "by": "goal", "version": 2}
     assert ledger_entries(ledger) == ["v2 counted 2"]
@@ -115,3 +127,49 @@ def test_hundreds_of_resting_instances_hold_no_threads(
         assert engine.result("tally", key, poll_s=0.05)["total"] == 1
     opened = [entry for entry in ledger_entries(ledger) if entry.startswith("v1 opened")]
     assert len(opened) == len(keys)
+
+
+def _host(url: str, ledger: str, mode: str, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), url, ledger, mode, str(count)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _killed_while_waking(url: str, ledger: str, count: int = 40) -> list[dict[str, object]]:
+    doomed = _host(url, ledger, "tally-start", count)
+    assert doomed.stdout is not None
+    assert doomed.stdout.readline().strip() == "started", doomed.stdout.read()
+    # Killed while its instances run, rest and wake on their first events.
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(10)
+    survivor = _host(url, ledger, "tally-finish", count)
+    output, _ = survivor.communicate(timeout=240)
+    import json
+
+    results: list[dict[str, object]] = json.loads(output.strip().splitlines()[-1])
+    return results
+
+
+def _assert_each_once(results: list[dict[str, object]], ledger: str, count: int = 40) -> None:
+    assert results == [{"total": 3, "by": "goal", "version": 1}] * count
+    entries = ledger_entries(ledger)
+    assert sorted(e for e in entries if e.startswith("v1 opened")) == sorted(
+        f"v1 opened K-{index}" for index in range(count)
+    )
+    assert len([e for e in entries if e.startswith("v1 reached")]) == count
+
+
+def test_a_host_killed_while_instances_wake_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    ledger = str(tmp_path / "ledger.sqlite")
+    results = _killed_while_waking(f"sqlite:///{tmp_path / 'causeway.sqlite'}", ledger)
+    _assert_each_once(results, ledger)
+
+
+@pytest.mark.services
+def test_the_same_on_postgresql(tmp_path: Path) -> None:
+    ledger = str(tmp_path / "ledger.sqlite")
+    with throwaway_database("causeway_resumable") as url:
+        results = _killed_while_waking(url, ledger)
+    _assert_each_once(results, ledger)
