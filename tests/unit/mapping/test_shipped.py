@@ -175,6 +175,26 @@ def test_orders_travel_from_the_erp_to_the_crm(shipped: MappingCatalog) -> None:
     }]
 
 
+@pytest.mark.parametrize(("erp_status", "canonical"), [
+    ("Credit Block", SalesOrderStatus.OPEN), ("Released", SalesOrderStatus.OPEN),
+    ("Partially Delivered", SalesOrderStatus.PARTIALLY_DELIVERED),
+    ("Paid", SalesOrderStatus.COMPLETED), ("Cancelled", SalesOrderStatus.CANCELLED),
+])
+def test_every_status_order_to_cash_writes_on_a_crm_order_is_read(
+    shipped: MappingCatalog, erp_status: str, canonical: SalesOrderStatus
+) -> None:
+    crm = shipped.get("salesforce", "Order", "sales_order")
+    xref = MemoryXref()
+    xref.link("customer", "salesforce", "001A", CANONICAL_SYSTEM, "c-1")
+    order = crm.to_canonical({
+        "Id": "801A", "AccountId": "001A", "CurrencyIsoCode": "EUR",
+        "EffectiveDate": "2026-12-01", "Status": "Activated", "ERP_Status__c": erp_status,
+        "OrderItems": {"records": []},
+    }, xref=xref)
+    assert isinstance(order, SalesOrder)
+    assert order.status == canonical
+
+
 def test_a_long_name_continues_into_name_2_and_back(shipped: MappingCatalog) -> None:
     mapping = shipped.get("s4hana", "A_BusinessPartner", "customer")
     name = "Costalonga, Ginese e Cutuli e figli Società per Azioni"
