@@ -338,7 +338,11 @@ class Waker:
                 timer_due = row.wake_at is not None and row.wake_at <= now
                 if not events and not timer_due:
                     continue
-                self.start_segment(row, events, now, timer_due)
+                try:
+                    self.start_segment(row, events, now, timer_due)
+                except Exception:  # one instance that cannot start must not hold up others
+                    log.exception("could not wake a resting instance", instance=row.instance_id)
+                    continue
                 self.store.mark_running(row)
                 woken += 1
             if len(due) < self.batch:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from causeway.processes.engine import ProcessEngine, UnknownInstanceError, send_from_outside
+from causeway.processes.resumable import Rest
 from tests.integration.processes.definitions import ledger_entries
 from tests.support.postgres import throwaway_database
 
@@ -97,6 +98,21 @@ def test_events_for_an_unknown_instance_are_refused(
         engine.signal("tally", "nobody", "add", 1)
     with pytest.raises(UnknownInstanceError, match="tally:nobody"):
         send_from_outside(engine.database_url, "tally", "nobody", "add", 1, "k")
+
+
+def test_an_instance_on_a_version_no_longer_deployed_holds_up_no_other(
+    engine: ProcessEngine, tmp_path: Path
+) -> None:
+    ledger = str(tmp_path / "ledger.sqlite")
+    store = engine._store()
+    # Due at once, on a version this deployment no longer has.
+    store.settle("tally:orphan", "tally", 9, 0, [ledger, 1, None], 0, Rest({}, wake_at=0.0))
+    engine.start("tally", "T-9", ledger, 1, None, version=1)
+    engine.signal("tally", "T-9", "add", 1)
+    assert engine.result("tally", "T-9") == {"total": 1, "by": "goal", "version": 1}
+    orphan = store.get("tally:orphan")
+    assert orphan is not None
+    assert (orphan.status, orphan.version) == ("dormant", 9)
 
 
 def test_an_event_sent_from_another_process_wakes_its_instance(
