@@ -13,8 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from causeway.processes.engine import ProcessEngine, UnknownInstanceError, send_from_outside
-from causeway.processes.resumable import Rest
+from causeway.processes.engine import (
+    ProcessEngine,
+    ProcessError,
+    UnknownInstanceError,
+    send_from_outside,
+)
+from causeway.processes.resumable import Event, InstanceRow, InstanceStore, Rest, Waker
+from causeway.store.engine import make_engine
+from causeway.store.schema import upgrade
 from tests.integration.processes.definitions import ledger_entries
 from tests.support.postgres import throwaway_database
 
@@ -100,19 +107,25 @@ def test_events_for_an_unknown_instance_are_refused(
         send_from_outside(engine.database_url, "tally", "nobody", "add", 1, "k")
 
 
-def test_an_instance_on_a_version_no_longer_deployed_holds_up_no_other(
-    engine: ProcessEngine, tmp_path: Path
-) -> None:
-    ledger = str(tmp_path / "ledger.sqlite")
-    store = engine._store()
-    # Due at once, on a version this deployment no longer has.
-    store.settle("tally:orphan", "tally", 9, 0, [ledger, 1, None], 0, Rest({}, wake_at=0.0))
-    engine.start("tally", "T-9", ledger, 1, None, version=1)
-    engine.signal("tally", "T-9", "add", 1)
-    assert engine.result("tally", "T-9") == {"total": 1, "by": "goal", "version": 1}
-    orphan = store.get("tally:orphan")
+def test_an_instance_that_cannot_be_woken_holds_up_no_other(tmp_path: Path) -> None:
+    database = make_engine(f"sqlite:///{tmp_path / 'causeway.sqlite'}")
+    upgrade(database)
+    store = InstanceStore(database)
+    for key in ("A-orphan", "B-fine"):  # both due at once
+        store.settle(f"tally:{key}", "tally", 1, 0, [], 0, Rest({}, wake_at=0.0))
+    started: list[str] = []
+
+    def start(row: InstanceRow, events: list[Event], now: float, due: bool) -> None:
+        if row.instance_id == "tally:A-orphan":
+            raise ProcessError("version 9 is no longer registered")
+        started.append(row.instance_id)
+
+    assert Waker(store, start).wake_due() == 1
+    assert started == ["tally:B-fine"]
+    orphan = store.get("tally:A-orphan")
     assert orphan is not None
-    assert (orphan.status, orphan.version) == ("dormant", 9)
+    assert orphan.status == "dormant"
+    database.dispose()
 
 
 def test_an_event_sent_from_another_process_wakes_its_instance(
