@@ -171,7 +171,7 @@ class Store:
             self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.executescript(_SCHEMA)
         self._depth = 0
-        self._indexed: set[str] = set()
+        self._indexed: set[str] = {"SoldToParty", "Material"}  # indexed by the schema
 
     def close(self) -> None:
         """Close the database connection."""
@@ -230,8 +230,10 @@ class Store:
         """Records whose string properties equal (or differ from) the given values, in SQL."""
         clauses = ["entity_set = ?"]
         params: list[str] = [entity.entity_set]
-        for name, value in (equal or {}).items():
+        for position, (name, value) in enumerate((equal or {}).items()):
             self._check_name(entity, name)
+            if position == 0:
+                self._ensure_index(name)  # the first property narrows through its index
             clauses.append(f"json_extract(body, '$.{name}') = ?")
             params.append(value)
         for name, value in (unequal or {}).items():

@@ -32,12 +32,18 @@ def promised(store: Store, material: str, plant: str, exclude_order: str | None 
         {"Material": material, "ProductionPlant": plant},
         {"DeliveryStatus": "C"},
     )
-    for item in items:
-        if item["SalesOrder"] == exclude_order:
-            continue
-        for line in store.scan(sales_order.SCHEDULE_LINE, lead=item["SalesOrder"]):
-            if line["SalesOrderItem"] == item["SalesOrderItem"]:
-                total += line.get("OpenConfdDelivQtyInOrdQtyUnit") or ZERO
+    wanted = {
+        (item["SalesOrder"], item["SalesOrderItem"])
+        for item in items
+        if item["SalesOrder"] != exclude_order
+    }
+    if not wanted:
+        return ZERO
+    # One read of the schedule lines of every open order, not one per item.
+    orders = frozenset(order for order, _ in wanted)
+    for line in store.find_in(sales_order.SCHEDULE_LINE, "SalesOrder", orders):
+        if (line["SalesOrder"], line["SalesOrderItem"]) in wanted:
+            total += line.get("OpenConfdDelivQtyInOrdQtyUnit") or ZERO
     return total
 
 
