@@ -26,10 +26,14 @@ def credit_area(store: Store, customer: str) -> Record | None:
     return areas[0] if areas else None
 
 
-def billed_net(store: Store, order: str) -> Decimal:
-    """Net value already invoiced for a sales order, in document currency."""
-    items = store.find(billing_document.BILLING_DOCUMENT_ITEM, {"SalesDocument": order})
-    return sum((item.get("NetAmount") or ZERO for item in items), ZERO)
+def billed_nets(store: Store, orders: frozenset[str]) -> dict[str, Decimal]:
+    """Net value invoiced per sales order, for many orders in one read."""
+    billed: dict[str, Decimal] = {}
+    if orders:
+        for item in store.find_in(billing_document.BILLING_DOCUMENT_ITEM, "SalesDocument", orders):
+            order = item["SalesDocument"]
+            billed[order] = billed.get(order, ZERO) + (item.get("NetAmount") or ZERO)
+    return billed
 
 
 def exposure(
@@ -37,14 +41,16 @@ def exposure(
 ) -> Decimal:
     """Open orders plus open receivables of `customer`, in `currency`."""
     total = ZERO
-    for order in store.find(sales_order.SALES_ORDER, {"SoldToParty": customer}):
-        if order["SalesOrder"] == exclude_order:
-            continue
-        if order.get("TotalCreditCheckStatus") not in COUNTS_FOR_EXPOSURE:
-            continue
-        if order.get("OverallSDProcessStatus") == "C":
-            continue
-        open_value = (order.get("TotalNetAmount") or ZERO) - billed_net(store, order["SalesOrder"])
+    counted = [
+        order
+        for order in store.find(sales_order.SALES_ORDER, {"SoldToParty": customer})
+        if order["SalesOrder"] != exclude_order
+        and order.get("TotalCreditCheckStatus") in COUNTS_FOR_EXPOSURE
+        and order.get("OverallSDProcessStatus") != "C"
+    ]
+    billed = billed_nets(store, frozenset(order["SalesOrder"] for order in counted))
+    for order in counted:
+        open_value = (order.get("TotalNetAmount") or ZERO) - billed.get(order["SalesOrder"], ZERO)
         total += convert(open_value, order.get("TransactionCurrency") or currency, currency)
     open_invoices = store.find(
         billing_document.BILLING_DOCUMENT, {"SoldToParty": customer}, {"InvoiceClearingStatus": "C"}
