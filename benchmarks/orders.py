@@ -2,7 +2,9 @@
 
 1. **Set-up**: seeded sandboxes, master data linked the way a first sync links it (customers
    by initial match, products by SKU), credit limits raised for every customer but a few,
-   which get a limit no order fits (their orders must stop on the ERP's credit block).
+   which get a limit no order fits (their orders must stop on the ERP's credit block), and
+   stock posted at every plant so no order waits on a backorder (the seed's stock covers
+   about a thousand orders).
 2. **Fault-free latency**: `--latency-orders` orders activated one by one at a steady rate;
    each one's time from activation in the CRM to its ERP order number on the CRM order
    (created in the ERP, stamped back): p50, p95, p99.
@@ -25,6 +27,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import resource
@@ -66,6 +69,7 @@ from causeway.sync.xref import Xref
 T = TypeVar("T")
 PROCESS = "order_to_cash"
 UNLIMITED = Decimal("1000000000")
+STOCK = Decimal("10000000")
 COMPLETED = "completed"
 STEADY_ERRORS = {503: 0.03, 500: 0.02}
 STORM_ERRORS = {429: 0.5, 503: 0.03, 500: 0.02}
@@ -223,6 +227,28 @@ class Bench:
         self.run(lambda: client.request(
             "PATCH", "API_BUSINESS_PARTNER", path, json={"YY1_CreditLimitAmount": str(amount)}
         ))
+
+    def stock_up(self, material: str, quantity: Decimal) -> int:
+        """Post `quantity` of stock for `material` at each of its plants, as a warehouse
+        receipt would, so no order waits on a backorder; answers how many plants."""
+        client = self.systems.s4.client
+
+        async def plants() -> list[dict[str, Any]]:
+            params = {"$filter": compare("Product", "eq", material).text}
+            rows: list[dict[str, Any]] = []
+            async for page in client.pages("API_PRODUCT_SRV", "A_ProductPlant", params):
+                rows.extend(page)
+            return rows
+
+        async def post(plant: str) -> None:
+            path = f"A_ProductPlant(Product='{material}',Plant='{plant}')"
+            await client.request("PATCH", "API_PRODUCT_SRV", path,
+                                 json={"YY1_UnrestrictedStockQuantity": str(quantity)})
+
+        found = self.run(plants)
+        for plant in found:
+            self.run(functools.partial(post, str(plant["Plant"])))
+        return len(found)
 
     def price(self, customer: str, material: str) -> Decimal | None:
         async def simulate() -> Decimal | None:
@@ -512,10 +538,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         limited = {customer for _, customer in usable[: max(1, round(len(usable) * 0.04))]}
         for _, customer in usable:
             bench.credit_limit(customer, Decimal(1) if customer in limited else UNLIMITED)
+        # Enough stock for every order: a backorder would leave orders open for good.
+        plants = sum(bench.stock_up(str(p.material), STOCK) for p in products)
         unsold = bench.unsold_product()
         (book,) = bench.query("Pricebook2", ("Id",), soql_compare("IsStandard", "=", True))
         figures["set_up"] = {
             "customers": len(usable), "credit_limited": len(limited), "products": len(products),
+            "plants_stocked": plants,
         }
         hosting.start()
 
