@@ -96,19 +96,28 @@ def instance_id(name: str, key: str) -> str:
     return f"{name}:{key}"
 
 
-def definition(name: str, version: int) -> Callable[[F], F]:
-    """Register a process definition version; the function becomes a durable workflow."""
+def _check_version(name: str, version: int) -> None:
     if version < 1:
         raise ProcessError(f"process {name}: versions start at 1, not {version}")
 
+
+def _register(name: str, version: int, function: Callable[..., Any]) -> Definition:
+    """Make `function` the durable workflow of one version of process `name`."""
+    workflow = DBOS.workflow(name=f"{name}@v{version}")(function)
+    with _lock:
+        versions = _registry.setdefault(name, {})
+        if version in versions:
+            raise ProcessError(f"process {name} version {version} is registered twice")
+        versions[version] = workflow
+    return workflow
+
+
+def definition(name: str, version: int) -> Callable[[F], F]:
+    """Register a process definition version; the function becomes a durable workflow."""
+    _check_version(name, version)
+
     def register(function: F) -> F:
-        workflow = DBOS.workflow(name=f"{name}@v{version}")(function)
-        with _lock:
-            versions = _registry.setdefault(name, {})
-            if version in versions:
-                raise ProcessError(f"process {name} version {version} is registered twice")
-            versions[version] = workflow
-        return cast(F, workflow)
+        return cast(F, _register(name, version, function))
 
     return register
 
@@ -116,8 +125,7 @@ def definition(name: str, version: int) -> Callable[[F], F]:
 def resumable(name: str, version: int) -> Callable[[Segment], Segment]:
     """Register a version of a process that rests between events (see `resumable`): the
     function runs once per segment, given a `Resume`, and answers `Rest` or `Finish`."""
-    if version < 1:
-        raise ProcessError(f"process {name}: versions start at 1, not {version}")
+    _check_version(name, version)
 
     def register(function: Segment) -> Segment:
         def segment(
@@ -132,12 +140,8 @@ def resumable(name: str, version: int) -> Callable[[Segment], Segment]:
             return outcome.result if isinstance(outcome, Finish) else None
 
         segment.__name__ = segment.__qualname__ = f"{name}_v{version}_segment"
-        workflow = DBOS.workflow(name=f"{name}@v{version}")(segment)
+        _register(name, version, segment)
         with _lock:
-            versions = _registry.setdefault(name, {})
-            if version in versions:
-                raise ProcessError(f"process {name} version {version} is registered twice")
-            versions[version] = workflow
             _resumable.add((name, version))
         return function
 
