@@ -280,8 +280,7 @@ def send_from_outside(
     database = make_engine(database_url)
     try:
         store = InstanceStore(database)
-        if store.exists(instance_id(name, key)):
-            store.post(instance_id(name, key), topic, payload, idempotency_key)
+        if store.deliver(instance_id(name, key), topic, payload, idempotency_key) is not None:
             return
     finally:
         database.dispose()
@@ -446,8 +445,9 @@ class ProcessEngine:
         self._require()
         instance = instance_id(name, key)
         store = self._store()
-        if store.exists(instance):
-            if store.post(instance, topic, payload, idempotency_key) and self._waker:
+        posted = store.deliver(instance, topic, payload, idempotency_key)
+        if posted is not None:
+            if posted and self._waker:
                 self._waker.nudge()
             return
         try:

@@ -213,11 +213,7 @@ class InstanceStore:
                 )
 
     def post(self, instance: str, topic: str, payload: Any, idempotency_key: str | None) -> bool:
-        """Put an event in the instance's inbox; False if the same key was posted before or
-        the instance ended."""
-        found = self.get(instance)
-        if found is not None and found.status == ENDED:
-            return False
+        """Put an event in the instance's inbox; False if the same key was posted before."""
         try:
             with self.database.begin() as connection:
                 connection.execute(insert(process_inbox).values(
@@ -228,13 +224,28 @@ class InstanceStore:
             return False
         return True
 
+    def status_of(self, instance: str) -> str | None:
+        """running, dormant or ended; None if the instance was never registered."""
+        with self.database.connect() as connection:
+            found = connection.execute(
+                select(process_instance.c.status).where(
+                    process_instance.c.instance_id == instance)
+            ).first()
+        return None if found is None else str(found.status)
+
     def exists(self, instance: str) -> bool:
         """True if the instance was registered."""
-        with self.database.connect() as connection:
-            return connection.execute(
-                select(process_instance.c.segment).where(
-                    process_instance.c.instance_id == instance)
-            ).first() is not None
+        return self.status_of(instance) is not None
+
+    def deliver(
+        self, instance: str, topic: str, payload: Any, idempotency_key: str | None
+    ) -> bool | None:
+        """Post an event to a registered instance: True if posted, False if a duplicate or
+        the instance ended (the event is dropped), None if no such instance is registered."""
+        status = self.status_of(instance)
+        if status is None:
+            return None
+        return status != ENDED and self.post(instance, topic, payload, idempotency_key)
 
     def events(self, instance: str, after: int) -> list[Event]:
         """Its unread events, oldest first."""
