@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
 import uvicorn
 from pydantic import SecretStr
 from rich.console import Console, Group, RenderableType
@@ -147,6 +148,9 @@ async def run_live(
         )
         return Group(table, status)
 
+    # The log stream goes to its file from here on: these lines say where each run began.
+    log = structlog.get_logger("causeway.demo")
+    log.info("demo.live", api=endpoints.api, metrics=endpoints.metrics, client=CLIENT_ID)
     try:
         with Live(await screen(), console=console, refresh_per_second=2, transient=False) as live:
             while not stop.is_set():
@@ -161,7 +165,7 @@ async def run_live(
         await asyncio.gather(*tasks, return_exceptions=True)
         await services.aclose()
         metrics_server.shutdown()
-    return {
+    figures: dict[str, float | int] = {
         "seconds": round(time.monotonic() - started, 1),
         "crm_edits": traffic.edits,
         "quotes_answered": len(quotes.samples),
@@ -169,3 +173,5 @@ async def run_live(
         "storms": traffic.storms,
         "parked": pipeline.parked(),
     }
+    log.info("demo.stopped", **figures)
+    return figures
