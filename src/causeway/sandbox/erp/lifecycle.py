@@ -3,8 +3,13 @@
 An order that passed the credit check (or was released) is delivered DELIVERY_LEAD after its
 last change: an outbound delivery with goods issue is created and stock goes down. Each
 delivery is invoiced BILLING_LEAD after goods issue, and each invoice is cleared (paid) on its
-net due date, from the payment terms (NT30: 30 days). Each step is stamped at the business
-time it was due, so one large clock advance yields the same history as many small ones.
+net due date, from the payment terms (NT30: 30 days).
+
+Each step's business dates (goods movement, billing date, clearing date) are the times it fell
+due, so one large clock advance yields the same documents as many small ones. Its change
+stamps (LastChangeDateTime) are the time it is written, as S/4HANA stamps a commit: a change
+feed that reads by LastChangeDateTime after a watermark sees every step, including those a
+clock advance makes due in the past.
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ def _day(moment: datetime) -> datetime:
 
 def _clock(moment: datetime) -> time:
     return time(moment.hour, moment.minute, moment.second)
+
+
+def moved_at(delivery: Record) -> datetime:
+    """When a delivery's goods moved: its goods movement date and time as one moment."""
+    moved = delivery["ActualGoodsMovementTime"] or time()
+    day: datetime = delivery["ActualGoodsMovementDate"]
+    return day + timedelta(hours=moved.hour, minutes=moved.minute, seconds=moved.second)
 
 
 def terms_days(terms: str | None) -> int:
@@ -189,14 +201,14 @@ class Lifecycle:
             "OverallSDProcessStatus": "B",
             "OverallDelivReltdBillgStatus": "A",
         }
-        self.erp.stamp(DELIVERY, header, created=True, at=at)
+        self.erp.stamp(DELIVERY, header, created=True)
         store.insert(DELIVERY, header)
         items = store.scan(ITEM, lead=order["SalesOrder"])
         order["OverallTotalDeliveryStatus"] = (
             "C" if all(item["DeliveryStatus"] == "C" for item in items) else "B"
         )
         order["OverallSDProcessStatus"] = "B"
-        self.erp.stamp(ORDER, order, created=False, at=at)
+        self.erp.stamp(ORDER, order, created=False)
         store.replace(ORDER, order)
 
     def _issue_goods(self, material: str, plant: str, quantity: Decimal) -> None:
@@ -211,7 +223,7 @@ class Lifecycle:
     def _bill_due(self, delivery: Record, now: datetime) -> bool:
         if delivery.get("OverallDelivReltdBillgStatus") != "A":
             return False
-        due = delivery["YY1_LastChangeDateTime"] + BILLING_LEAD
+        due = moved_at(delivery) + BILLING_LEAD
         if due > now:
             return False
         store = self.erp.store
@@ -221,7 +233,7 @@ class Lifecycle:
             return False
         delivery["OverallDelivReltdBillgStatus"] = "C"
         delivery["OverallSDProcessStatus"] = "C"
-        self.erp.stamp(DELIVERY, delivery, created=False, at=due)
+        self.erp.stamp(DELIVERY, delivery, created=False)
         store.replace(DELIVERY, delivery)
         self._create_invoice(order, delivery, delivery_items, due)
         return True
@@ -292,11 +304,11 @@ class Lifecycle:
             "InvoiceClearingStatus": "A",
             "YY1_NetDueDate": _day(at) + timedelta(days=terms_days(terms)),
         }
-        self.erp.stamp(INVOICE, header, created=True, at=at)
+        self.erp.stamp(INVOICE, header, created=True)
         store.insert(INVOICE, header)
-        self._complete_if_billed(order, at)
+        self._complete_if_billed(order)
 
-    def _complete_if_billed(self, order: Record, at: datetime) -> None:
+    def _complete_if_billed(self, order: Record) -> None:
         store = self.erp.store
         deliveries = {
             item["DeliveryDocument"]
@@ -311,16 +323,15 @@ class Lifecycle:
             for item in store.scan(ITEM, lead=order["SalesOrder"]):
                 item["SDProcessStatus"] = "C"
                 store.replace(ITEM, item)
-        self.erp.stamp(ORDER, order, created=False, at=at)
+        self.erp.stamp(ORDER, order, created=False)
         store.replace(ORDER, order)
 
     def _clear_due(self, invoice: Record, now: datetime) -> bool:
         if invoice.get("InvoiceClearingStatus") != "A" or invoice["YY1_NetDueDate"] > now:
             return False
-        due: datetime = max(invoice["YY1_NetDueDate"], invoice["LastChangeDateTime"])
         invoice["InvoiceClearingStatus"] = "C"
-        invoice["YY1_ClearingDate"] = _day(due)
-        self.erp.stamp(INVOICE, invoice, created=False, at=due)
+        invoice["YY1_ClearingDate"] = _day(invoice["YY1_NetDueDate"])
+        self.erp.stamp(INVOICE, invoice, created=False)
         self.erp.store.replace(INVOICE, invoice)
         return True
 

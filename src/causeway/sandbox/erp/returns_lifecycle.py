@@ -5,7 +5,8 @@ category T) with goods receipt puts the stock back and the return's delivery sta
 C. CREDIT_LEAD after the receipt the return is credited: a credit memo (billing type G2,
 category O) references the return, and the return is completed. Blocks
 (DeliveryBlockReason, HeaderBillingBlockReason) hold the respective step. As in the order
-lifecycle, each step is stamped at the business time it fell due.
+lifecycle, each step's business dates are the times it fell due and its change stamps the
+time it is written.
 
 Credit memos carry positive amounts, as S/4HANA's billing documents do: the category (O)
 says they credit. The sandbox settles the refund at once (InvoiceClearingStatus C), so a
@@ -18,7 +19,7 @@ import threading
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from causeway.sandbox.erp.lifecycle import TAX_RATES
+from causeway.sandbox.erp.lifecycle import TAX_RATES, moved_at
 from causeway.sandbox.erp.services import (
     billing_document,
     business_partner,
@@ -118,11 +119,11 @@ class ReturnsLifecycle:
             # Credit memos for returns are billed from the return, not from this delivery.
             "OverallDelivReltdBillgStatus": "",
         }
-        self.erp.stamp(DELIVERY, receipt, created=True, at=due)
+        self.erp.stamp(DELIVERY, receipt, created=True)
         store.insert(DELIVERY, receipt)
         header["OverallTotalDeliveryStatus"] = "C"
         header["OverallSDProcessStatus"] = "B"
-        self.erp.stamp(HEADER, header, created=False, at=due)
+        self.erp.stamp(HEADER, header, created=False)
         store.replace(HEADER, header)
         return True
 
@@ -143,11 +144,21 @@ class ReturnsLifecycle:
             return False
         if header.get("HeaderBillingBlockReason"):
             return False
-        due: datetime = header["LastChangeDateTime"] + CREDIT_LEAD
+        receipt = self._receipt(str(header["CustomerReturn"]))
+        if receipt is None:
+            return False
+        due = moved_at(receipt) + CREDIT_LEAD
         if due > now:
             return False
         self._create_credit_memo(header, due)
         return True
+
+    def _receipt(self, number: str) -> Record | None:
+        """The returns delivery that received the return's goods."""
+        for item in self.erp.store.find(DELIVERY_ITEM, {"ReferenceSDDocument": number}):
+            if item.get("ReferenceSDDocumentCategory") == "H":
+                return self.erp.store.get(DELIVERY, (str(item["DeliveryDocument"]),))
+        return None
 
     def _create_credit_memo(self, header: Record, at: datetime) -> None:
         store = self.erp.store
@@ -215,11 +226,11 @@ class ReturnsLifecycle:
             "YY1_NetDueDate": _day(at),
             "YY1_ClearingDate": _day(at),
         }
-        self.erp.stamp(MEMO, memo, created=True, at=at)
+        self.erp.stamp(MEMO, memo, created=True)
         store.insert(MEMO, memo)
         header["OverallOrdReltdBillgStatus"] = "C"
         header["OverallSDProcessStatus"] = "C"
-        self.erp.stamp(HEADER, header, created=False, at=at)
+        self.erp.stamp(HEADER, header, created=False)
         store.replace(HEADER, header)
 
     def _country(self, customer: str) -> str:

@@ -104,11 +104,10 @@ class Erp:
             if all(candidate.get(name) == value for name, value in wanted.items())
         ]
 
-    def stamp(
-        self, entity: EntityType, record: Record, *, created: bool, at: datetime | None = None
-    ) -> Record:
-        """Set the creation and change audit fields the entity type declares."""
-        now = at or self.clock.now()
+    def stamp(self, entity: EntityType, record: Record, *, created: bool) -> Record:
+        """Set the creation and change audit fields the entity type declares, to now: the
+        time of writing, also for a lifecycle step that fell due earlier."""
+        now = self.clock.now()
         today = datetime(now.year, now.month, now.day, tzinfo=now.tzinfo)
         clock_time = time(now.hour, now.minute, now.second)
         fields = {

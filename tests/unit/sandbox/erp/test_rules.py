@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from causeway.sandbox.erp.clock import SimulatedClock
-from causeway.sandbox.erp.lifecycle import Lifecycle, terms_days
+from causeway.sandbox.erp.lifecycle import Lifecycle, moved_at, terms_days
 from causeway.sandbox.erp.orders import SalesOrderRules
 from causeway.sandbox.erp.payload import Payload
 from causeway.sandbox.erp.rules import atp, credit
@@ -20,7 +20,13 @@ from causeway.sandbox.erp.rules.pricing import (
 )
 from causeway.sandbox.erp.security import SessionRegistry, basic_credentials, credentials_match
 from causeway.sandbox.erp.seeding import load_seed, split_street
-from causeway.sandbox.erp.services import business_partner, product, sales_order
+from causeway.sandbox.erp.services import (
+    billing_document,
+    business_partner,
+    outbound_delivery,
+    product,
+    sales_order,
+)
 from causeway.sandbox.erp.store import Store
 from causeway.sandbox.erp.system import Erp
 from causeway.sandbox.seed import SeedUniverse
@@ -116,10 +122,37 @@ def test_one_large_advance_replays_every_step_at_its_due_time(
     erp: Erp, universe: SeedUniverse
 ) -> None:
     _order(erp, "10000005", universe.products[1].sku, "1")
-    erp.clock.advance(90 * 24 * 60)
+    now = erp.clock.advance(90 * 24 * 60)
     assert Lifecycle(erp).run() == 3
     order = erp.store.scan(sales_order.SALES_ORDER)[0]
     assert order["OverallSDProcessStatus"] == "C"
+    [delivery] = erp.store.scan(outbound_delivery.DELIVERY_HEADER)
+    [invoice] = erp.store.scan(billing_document.BILLING_DOCUMENT)
+    # Business dates: when each step fell due.
+    assert moved_at(delivery) == START + timedelta(hours=4)
+    assert invoice["BillingDocumentDate"] == START.replace(hour=0)
+    terms = timedelta(days=terms_days(invoice["CustomerPaymentTerms"]))
+    assert invoice["YY1_ClearingDate"] == START.replace(hour=0) + terms
+    # Change stamps: when each step was written, so a change feed past an earlier
+    # watermark still sees them.
+    assert order["LastChangeDateTime"] == invoice["LastChangeDateTime"] == now
+    assert delivery["YY1_LastChangeDateTime"] == now
+
+
+def test_a_step_written_late_is_stamped_after_what_a_change_feed_read_before(
+    erp: Erp, universe: SeedUniverse
+) -> None:
+    first = _order(erp, "10000005", universe.products[1].sku, "1")
+    erp.clock.advance(5 * 60)  # the delivery fell due an hour ago; nothing ran it yet
+    second = _order(erp, "10000004", universe.products[1].sku, "1")
+    watermark = second["LastChangeDateTime"]  # a feed has read up to here
+    assert Lifecycle(erp).run() == 1
+    delivered = erp.store.get(sales_order.SALES_ORDER, (str(first["SalesOrder"]),))
+    assert delivered is not None
+    assert delivered["OverallTotalDeliveryStatus"] == "C"
+    assert delivered["LastChangeDateTime"] >= watermark  # so the feed's next read has it
+    [shipped] = erp.store.scan(outbound_delivery.DELIVERY_HEADER)
+    assert moved_at(shipped) == START + timedelta(hours=4)
 
 
 def test_payment_terms_days() -> None:
