@@ -116,26 +116,28 @@ def _converters(entity: EntityType) -> tuple[tuple[str, Callable[[Any], Any]], .
     return found
 
 
-_DECODED_LIMIT = 200_000
+_DECODED_LIMIT = 100_000
 
 
-def _decode(entity: EntityType, body: str) -> Record:
-    """The record a stored body holds; bodies decoded before are not parsed again.
+def _decode(entity: EntityType, key: str, body: str) -> Record:
+    """The record a stored body holds; a record whose body has not changed since it was last
+    decoded is not parsed again.
 
     Change polls read whole entity sets; parsing the same unchanged JSON thousands of times
-    was most of the sandbox's time under load. Each caller gets its own (shallow) copy, so
-    changing a returned record never changes the cache.
+    was most of the sandbox's time under load. The cache holds the latest version of each
+    record, so it grows with the records, not with every change ever made to them. Each
+    caller gets its own (shallow) copy, so changing a returned record never changes the cache.
     """
-    key = (entity.entity_set, body)
-    cached = _DECODED.get(key)
-    if cached is None:
+    slot = (entity.entity_set, key)
+    cached = _DECODED.get(slot)
+    if cached is None or cached[0] != body:
         if len(_DECODED) >= _DECODED_LIMIT:
             _DECODED.clear()
-        cached = _DECODED[key] = _parse(entity, body)
-    return dict(cached)
+        cached = _DECODED[slot] = (body, _parse(entity, body))
+    return dict(cached[1])
 
 
-_DECODED: dict[tuple[str, str], Record] = {}
+_DECODED: dict[tuple[str, str], tuple[str, Record]] = {}
 
 
 def _parse(entity: EntityType, body: str) -> Record:
@@ -201,25 +203,25 @@ class Store:
         """The record with `key`, or None."""
         with self._lock:
             row = self._connection.execute(
-                "SELECT body FROM entity WHERE entity_set = ? AND key = ?",
+                "SELECT key, body FROM entity WHERE entity_set = ? AND key = ?",
                 (entity.entity_set, json.dumps(list(key))),
             ).fetchone()
-        return _decode(entity, row[0]) if row else None
+        return _decode(entity, row[0], row[1]) if row else None
 
     def scan(self, entity: EntityType, lead: str | None = None) -> list[Record]:
         """All records of the set in insertion order, or only those whose first key is `lead`."""
         with self._lock:
             if lead is None:
                 rows = self._connection.execute(
-                    "SELECT body FROM entity WHERE entity_set = ? ORDER BY rowid",
+                    "SELECT key, body FROM entity WHERE entity_set = ? ORDER BY rowid",
                     (entity.entity_set,),
                 ).fetchall()
             else:
                 rows = self._connection.execute(
-                    "SELECT body FROM entity WHERE entity_set = ? AND lead = ? ORDER BY rowid",
+                    "SELECT key, body FROM entity WHERE entity_set = ? AND lead = ? ORDER BY rowid",
                     (entity.entity_set, lead),
                 ).fetchall()
-        return [_decode(entity, row[0]) for row in rows]
+        return [_decode(entity, row[0], row[1]) for row in rows]
 
     def find(
         self,
@@ -240,10 +242,10 @@ class Store:
             self._check_name(entity, name)
             clauses.append(f"json_extract(body, '$.{name}') IS NOT ?")
             params.append(value)
-        query = f"SELECT body FROM entity WHERE {' AND '.join(clauses)} ORDER BY rowid"  # noqa: S608
+        query = f"SELECT key, body FROM entity WHERE {' AND '.join(clauses)} ORDER BY rowid"  # noqa: S608
         with self._lock:
             rows = self._connection.execute(query, params).fetchall()
-        return [_decode(entity, row[0]) for row in rows]
+        return [_decode(entity, row[0], row[1]) for row in rows]
 
     def find_in(self, entity: EntityType, name: str, values: frozenset[str]) -> list[Record]:
         """Records whose string property `name` holds one of `values`, in insertion order."""
@@ -251,12 +253,12 @@ class Store:
         self._ensure_index(name)
         marks = ", ".join("?" for _ in values)
         query = (
-            f"SELECT body FROM entity WHERE entity_set = ? "  # noqa: S608
+            f"SELECT key, body FROM entity WHERE entity_set = ? "  # noqa: S608
             f"AND json_extract(body, '$.{name}') IN ({marks}) ORDER BY rowid"
         )
         with self._lock:
             rows = self._connection.execute(query, [entity.entity_set, *sorted(values)]).fetchall()
-        return [_decode(entity, row[0]) for row in rows]
+        return [_decode(entity, row[0], row[1]) for row in rows]
 
     def _ensure_index(self, name: str) -> None:
         """An expression index on the property, made on first lookup by it (references,
