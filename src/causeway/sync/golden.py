@@ -10,10 +10,59 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from causeway.store.tables.sync import golden_record, sync_state
 from causeway.sync.compare import covers
+
+# Built once: a change runs several of these, and building a statement (comparisons, bind
+# parameters, its cache key) cost more than running it on SQLite.
+_LOAD = select(
+    golden_record.c.data,
+    golden_record.c.field_sources,
+    golden_record.c.version,
+    golden_record.c.state,
+    golden_record.c.merged_into,
+).where(
+    golden_record.c.entity == bindparam("w_entity"),
+    golden_record.c.canonical_id == bindparam("w_canonical_id"),
+)
+_INSERT = golden_record.insert()
+_UPDATE = (
+    golden_record.update()
+    .where(
+        golden_record.c.entity == bindparam("w_entity"),
+        golden_record.c.canonical_id == bindparam("w_canonical_id"),
+        golden_record.c.version == bindparam("w_version"),
+    )
+    .values({
+        name: bindparam(name)
+        for name in ("data", "field_sources", "version", "updated_at", "state", "merged_into")
+    })
+)
+_STATES = select(sync_state).where(
+    sync_state.c.entity == bindparam("w_entity"),
+    sync_state.c.canonical_id == bindparam("w_canonical_id"),
+)
+_STATE_INSERT = sync_state.insert()
+_STATE_UPDATES: dict[frozenset[str], Any] = {}
+
+
+def _state_update(names: frozenset[str]) -> Any:
+    """The UPDATE of a sync state row setting just `names`, built once per set of columns:
+    columns another transaction writes meanwhile are left as it wrote them."""
+    statement = _STATE_UPDATES.get(names)
+    if statement is None:
+        statement = _STATE_UPDATES[names] = (
+            sync_state.update()
+            .where(
+                sync_state.c.entity == bindparam("w_entity"),
+                sync_state.c.canonical_id == bindparam("w_canonical_id"),
+                sync_state.c.system == bindparam("w_system"),
+            )
+            .values({name: bindparam(name) for name in sorted(names)})
+        )
+    return statement
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -88,18 +137,7 @@ class GoldenStore:
     def load(self, entity: str, canonical_id: str) -> Golden:
         """The golden record, or an empty one at version 0."""
         row = self.connection.execute(
-            select(
-                golden_record.c.data,
-                golden_record.c.field_sources,
-                golden_record.c.version,
-                golden_record.c.state,
-                golden_record.c.merged_into,
-            ).where(
-                and_(
-                    golden_record.c.entity == entity,
-                    golden_record.c.canonical_id == canonical_id,
-                )
-            )
+            _LOAD, {"w_entity": entity, "w_canonical_id": canonical_id}
         ).first()
         if row is None:
             return Golden(entity, canonical_id)
@@ -110,38 +148,30 @@ class GoldenStore:
     def save(self, golden: Golden) -> None:
         """Write the record at the next version; refuses to overwrite a concurrent save."""
         now = datetime.now(UTC)
+        values = {
+            "data": golden.data,
+            "field_sources": golden.sources,
+            "updated_at": now,
+            "state": golden.state,
+            "merged_into": golden.merged_into,
+        }
         if golden.version == 0:
             self.connection.execute(
-                golden_record.insert().values(
-                    entity=golden.entity,
-                    canonical_id=golden.canonical_id,
-                    data=golden.data,
-                    field_sources=golden.sources,
-                    version=1,
-                    updated_at=now,
-                    state=golden.state,
-                    merged_into=golden.merged_into,
-                )
+                _INSERT,
+                {"entity": golden.entity, "canonical_id": golden.canonical_id, "version": 1}
+                | values,
             )
             golden.version = 1
             return
         updated = self.connection.execute(
-            golden_record.update()
-            .where(
-                and_(
-                    golden_record.c.entity == golden.entity,
-                    golden_record.c.canonical_id == golden.canonical_id,
-                    golden_record.c.version == golden.version,
-                )
-            )
-            .values(
-                data=golden.data,
-                field_sources=golden.sources,
-                version=golden.version + 1,
-                updated_at=now,
-                state=golden.state,
-                merged_into=golden.merged_into,
-            )
+            _UPDATE,
+            {
+                "w_entity": golden.entity,
+                "w_canonical_id": golden.canonical_id,
+                "w_version": golden.version,
+                "version": golden.version + 1,
+            }
+            | values,
         )
         if updated.rowcount != 1:
             raise RuntimeError(
@@ -229,9 +259,7 @@ class GoldenStore:
         rows = self._states.get((entity, canonical_id))
         if rows is None:
             found = self.connection.execute(
-                select(sync_state).where(
-                    and_(sync_state.c.entity == entity, sync_state.c.canonical_id == canonical_id)
-                )
+                _STATES, {"w_entity": entity, "w_canonical_id": canonical_id}
             ).mappings()
             rows = {str(row["system"]): dict(row) for row in found}
             self._states[(entity, canonical_id)] = rows
@@ -245,25 +273,13 @@ class GoldenStore:
     def _upsert(self, entity: str, canonical_id: str, system: str, **values: Any) -> None:
         rows = self._rows(entity, canonical_id)
         row = rows.get(system)
-        if row is not None:
-            self.connection.execute(
-                sync_state.update()
-                .where(
-                    and_(
-                        sync_state.c.entity == entity,
-                        sync_state.c.canonical_id == canonical_id,
-                        sync_state.c.system == system,
-                    )
-                )
-                .values(**values)
-            )
-        else:
-            self.connection.execute(
-                sync_state.insert().values(
-                    entity=entity, canonical_id=canonical_id, system=system, **values
-                )
-            )
-            row = {column.name: None for column in sync_state.columns}
-            row.update(entity=entity, canonical_id=canonical_id, system=system)
+        if row is None:
+            key = {"entity": entity, "canonical_id": canonical_id, "system": system}
+            self.connection.execute(_STATE_INSERT, key | values)
+            row = {column.name: None for column in sync_state.columns} | key
+            row.update(copy.deepcopy(values))
             rows[system] = row
+            return
+        where = {"w_entity": entity, "w_canonical_id": canonical_id, "w_system": system}
+        self.connection.execute(_state_update(frozenset(values)), where | values)
         row.update(copy.deepcopy(values))

@@ -11,10 +11,21 @@ import base64
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, and_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from causeway.store.tables.sync import xref
+
+# Built once: every change asks these, and building a statement cost more than running it.
+_CANONICAL = select(xref.c.canonical_id).where(
+    xref.c.entity == bindparam("w_entity"),
+    xref.c.system == bindparam("w_system"),
+    xref.c.system_id == bindparam("w_system_id"),
+)
+_LINKS = select(xref.c.system, xref.c.system_id).where(
+    xref.c.entity == bindparam("w_entity"), xref.c.canonical_id == bindparam("w_canonical_id")
+)
+_LINK = xref.insert()
 
 CAUSEWAY = "causeway"
 """The pseudo-system whose ids are canonical ids, for lookups from or to Causeway itself."""
@@ -69,13 +80,7 @@ class Xref:
 
     def _read_canonical_id(self, entity: str, system: str, system_id: str) -> str | None:
         row = self.connection.execute(
-            select(xref.c.canonical_id).where(
-                and_(
-                    xref.c.entity == entity,
-                    xref.c.system == system,
-                    xref.c.system_id == system_id,
-                )
-            )
+            _CANONICAL, {"w_entity": entity, "w_system": system, "w_system_id": system_id}
         ).first()
         return str(row[0]) if row else None
 
@@ -93,9 +98,7 @@ class Xref:
         key = (entity, canonical_id)
         if key not in self._links:
             rows = self.connection.execute(
-                select(xref.c.system, xref.c.system_id).where(
-                    and_(xref.c.entity == entity, xref.c.canonical_id == canonical_id)
-                )
+                _LINKS, {"w_entity": entity, "w_canonical_id": canonical_id}
             )
             self._links[key] = {str(system): str(system_id) for system, system_id in rows}
         return self._links[key]
@@ -127,14 +130,15 @@ class Xref:
         try:
             with self.connection.begin_nested():
                 self.connection.execute(
-                    xref.insert().values(
-                        entity=entity,
-                        canonical_id=canonical_id,
-                        system=system,
-                        system_id=system_id,
-                        linked_at=datetime.now(UTC),
-                        linked_by=by,
-                    )
+                    _LINK,
+                    {
+                        "entity": entity,
+                        "canonical_id": canonical_id,
+                        "system": system,
+                        "system_id": system_id,
+                        "linked_at": datetime.now(UTC),
+                        "linked_by": by,
+                    },
                 )
             self._canonical[(entity, system, system_id)] = canonical_id
             self._linked(entity, canonical_id)[system] = system_id

@@ -7,13 +7,18 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 
-from causeway.runtime.backends.sql_dialect import as_utc, insert_for
+from causeway.runtime.backends.sql_dialect import as_utc, insert_for, is_sqlite
 from causeway.runtime.envelope import Envelope, Headers
 from causeway.store.tables.runtime import delivery, envelope, subscription
 
 READY = "ready"
+# Built once (per dialect): every publish runs these, and building a statement cost more
+# than running it.
+_APPENDS: dict[bool, Any] = {}
+_GROUPS = select(subscription.c.consumer_group).where(subscription.c.topic == bindparam("topic"))
+_DELIVER = insert(delivery)
 
 
 def envelope_row(topic: str, item: Envelope, published_at: datetime) -> dict[str, Any]:
@@ -44,16 +49,18 @@ def append(
     is the partition's publish order.
     """
     rows = [envelope_row(topic, item, now) for item in envelopes]
-    statement = (
-        insert_for(connection, envelope)
-        .on_conflict_do_nothing(index_elements=["topic", "idempotency_key"])
-        .returning(
-            envelope.c.seq,
-            envelope.c.id,
-            envelope.c.partition_key,
-            sort_by_parameter_order=True,
+    statement = _APPENDS.get(is_sqlite(connection))
+    if statement is None:
+        statement = _APPENDS[is_sqlite(connection)] = (
+            insert_for(connection, envelope)
+            .on_conflict_do_nothing(index_elements=["topic", "idempotency_key"])
+            .returning(
+                envelope.c.seq,
+                envelope.c.id,
+                envelope.c.partition_key,
+                sort_by_parameter_order=True,
+            )
         )
-    )
     return connection.execute(statement, rows).all()
 
 
@@ -84,9 +91,7 @@ def fan_out(
     """
     if not stored:
         return
-    groups = connection.execute(
-        select(subscription.c.consumer_group).where(subscription.c.topic == topic)
-    ).scalars().all()
+    groups = connection.execute(_GROUPS, {"topic": topic}).scalars().all()
     rows = [
         {
             "consumer_group": group,
@@ -101,4 +106,4 @@ def fan_out(
         for seq, partition_key in stored
     ]
     if rows:
-        connection.execute(insert(delivery), rows)
+        connection.execute(_DELIVER, rows)
