@@ -8,8 +8,9 @@ failure takes the outcome its error class asks for.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine
 
@@ -34,9 +35,10 @@ LOOKUP_RETRY_DELAY_S = 5.0
 class ChangeHandler:
     """Applies changes to golden records and publishes the writes they call for, atomically.
 
-    A batch shares one transaction (one commit, one thread hop); each change runs in a
-    savepoint of its own, so a bad record is rolled back and parked alone while the rest of
-    the batch commits.
+    A batch shares one transaction (one commit, one thread hop). If any change in it fails,
+    the transaction is rolled back and the batch runs again with a savepoint per change, so a
+    bad record is rolled back and parked alone while the rest of the batch commits; batches
+    without a failure, nearly all of them, pay for no savepoints.
     """
 
     def __init__(self, database: Engine, engine: SyncEngine, backbone: Backbone) -> None:
@@ -55,24 +57,40 @@ class ChangeHandler:
             self.backbone.publish(commands_topic(system), envelopes, connection=connection)
 
     def _apply_batch(self, batch: Sequence[Envelope]) -> list[Outcome]:
+        if len(batch) > 1:
+            # A failure rolls everything back; the rerun gives each change its own outcome.
+            with contextlib.suppress(Exception):
+                return self._apply_all(batch, isolate=False)
+        return self._apply_all(batch, isolate=True)
+
+    def _apply_all(self, batch: Sequence[Envelope], *, isolate: bool) -> list[Outcome]:
         outcomes: list[Outcome] = []
         with write_transaction(self.database) as connection:
             for envelope in batch:
-                savepoint = connection.begin_nested()
                 try:
-                    with continuing(envelope.headers):
-                        # Its log lines and spans belong to this change's trace.
+                    # Its log lines and spans belong to this change's trace.
+                    with savepoint_if(connection, isolate), continuing(envelope.headers):
                         self._apply(connection, envelope)
                 except Exception as error:
-                    savepoint.rollback()
+                    if not isolate:
+                        raise
                     outcomes.append(change_outcome(envelope, error))
                 else:
-                    savepoint.commit()
                     outcomes.append(Done())
         return outcomes
 
     async def __call__(self, batch: Sequence[Envelope]) -> Sequence[Outcome]:
         return await asyncio.to_thread(self._apply_batch, batch)
+
+
+@contextlib.contextmanager
+def savepoint_if(connection: Connection, isolate: bool) -> Iterator[None]:
+    """A savepoint around one item of a batch that runs item by item; nothing otherwise."""
+    if not isolate:
+        yield
+        return
+    with connection.begin_nested():
+        yield
 
 
 def change_outcome(envelope: Envelope, error: Exception) -> Outcome:
@@ -106,22 +124,31 @@ class CommandHandler:
     def _record(
         self, commands: Sequence[Command], results: Sequence[WriteResult]
     ) -> list[Outcome]:
-        """Bookkeeping of a batch's successful writes in one transaction, a savepoint each."""
+        """Bookkeeping of a batch's successful writes in one transaction; as with changes, a
+        savepoint each only when the batch holds a conflict."""
+        if len(commands) > 1:
+            with contextlib.suppress(XrefConflictError):
+                return self._record_all(commands, results, isolate=False)
+        return self._record_all(commands, results, isolate=True)
+
+    def _record_all(
+        self, commands: Sequence[Command], results: Sequence[WriteResult], *, isolate: bool
+    ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         with write_transaction(self.database) as connection:
             for command, result in zip(commands, results, strict=True):
                 if result.error is not None:
                     outcomes.append(outcome_for_error(result.error))
                     continue
-                savepoint = connection.begin_nested()
                 try:
-                    self.engine.record_written(connection, command, result.system_id)
+                    with savepoint_if(connection, isolate):
+                        self.engine.record_written(connection, command, result.system_id)
                 except XrefConflictError as conflict:
-                    savepoint.rollback()
+                    if not isolate:
+                        raise
                     outcomes.append(
                         Park(str(conflict), None, command.canonical_id, ErrorClass.CONFLICT)
                     )
                 else:
-                    savepoint.commit()
                     outcomes.append(Done())
         return outcomes

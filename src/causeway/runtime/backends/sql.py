@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -151,7 +152,9 @@ class SqlBackbone:
             ):
                 return empty
             prepare_claim(connection, topic, group)
-            seqs = connection.execute(_heads(topic, group, now, max_batch)).scalars().all()
+            seqs = connection.execute(
+                _HEADS, {"w_group": group, "w_topic": topic, "w_now": now, "w_limit": max_batch}
+            ).scalars().all()
             if not seqs:
                 return empty
             connection.execute(
@@ -326,13 +329,15 @@ def _pending(alias: Any) -> Any:
     return alias.c.status.in_([literal_column(f"'{READY}'"), literal_column(f"'{LEASED}'")])
 
 
-def _heads(topic: str, group: str, now: datetime, limit: int) -> Any:
+def _heads() -> Any:
     """Offsets of due partition heads: no earlier pending delivery, no other live lease.
+    Parameters: w_group, w_topic, w_now, w_limit; built once, at import.
 
     The head test is a scalar subquery with LIMIT 1 rather than NOT EXISTS: planners cannot
     turn it into a join, so it always probes the (group, topic, partition, seq) index, even
     before PostgreSQL has statistics for a freshly filled table.
     """
+    now = bindparam("w_now", type_=delivery.c.available_at.type)
     earlier = delivery.alias("earlier")
     other = delivery.alias("other")
     due = or_(
@@ -360,16 +365,19 @@ def _heads(topic: str, group: str, now: datetime, limit: int) -> Any:
     return (
         select(delivery.c.seq)
         .where(
-            delivery.c.consumer_group == group,
-            delivery.c.topic == topic,
+            delivery.c.consumer_group == bindparam("w_group"),
+            delivery.c.topic == bindparam("w_topic"),
             _pending(delivery),
             due,
             delivery.c.seq == head,
             live_lease.is_(None),
         )
         .order_by(delivery.c.seq)
-        .limit(limit)
+        .limit(bindparam("w_limit"))
     )
+
+
+_HEADS = _heads()
 
 
 def _settle_one(
