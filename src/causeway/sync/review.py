@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from causeway.store.tables.sync import match_review
 from causeway.sync.matching import Match
@@ -30,6 +30,23 @@ class MatchReviewPendingError(Exception):
             f"{entity} {system} {system_id} waits for match review {review_id}: accept or "
             "reject the pair, then replay"
         )
+
+
+# Built once: every new record asks it.
+_PENDING_FOR = select(match_review.c.id).where(
+    match_review.c.entity == bindparam("w_entity"),
+    match_review.c.status == "open",
+    or_(
+        and_(
+            match_review.c.left_system == bindparam("w_system"),
+            match_review.c.left_id == bindparam("w_system_id"),
+        ),
+        and_(
+            match_review.c.right_system == bindparam("w_system"),
+            match_review.c.right_id == bindparam("w_system_id"),
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -89,22 +106,7 @@ class MatchReviews:
     def pending_for(self, entity: str, system: str, system_id: str) -> int | None:
         """The open review a record takes part in, if any."""
         row = self.connection.execute(
-            select(match_review.c.id).where(
-                and_(
-                    match_review.c.entity == entity,
-                    match_review.c.status == "open",
-                    or_(
-                        and_(
-                            match_review.c.left_system == system,
-                            match_review.c.left_id == system_id,
-                        ),
-                        and_(
-                            match_review.c.right_system == system,
-                            match_review.c.right_id == system_id,
-                        ),
-                    ),
-                )
-            )
+            _PENDING_FOR, {"w_entity": entity, "w_system": system, "w_system_id": system_id}
         ).first()
         return int(row[0]) if row else None
 
