@@ -58,6 +58,7 @@ from causeway.observe.logging import configure_logging
 from causeway.processes.order_reconcile import reconcile_orders
 from causeway.processes.order_service import host
 from causeway.processes.order_systems import OrderSettings, OrderSystems
+from causeway.processes.resumable import InstanceStore
 from causeway.sandbox.faults import FaultInjector
 from causeway.sandbox.launch import RunningSandboxes, start_both
 from causeway.sandbox.seed import SeedConfig, generate
@@ -413,6 +414,23 @@ class Bench:
 
     # ends --------------------------------------------------------------------------------
 
+    def where(self, order: PlannedOrder) -> str:
+        """Where an unfinished order's instance stands, and the ERP statuses it last saw."""
+        row = InstanceStore(self.database).get(f"{PROCESS}:{order.order_id}")
+        if row is None or row.status == "ended":
+            return ""
+        state = row.state or {}
+        seen = state.get("order") or {}
+        statuses = "/".join(
+            str(seen.get(name))
+            for name in ("TotalCreditCheckStatus", "OverallTotalDeliveryStatus",
+                         "OverallSDProcessStatus")
+        )
+        return (
+            f" (instance {row.status}, phase {state.get('phase')}, status {state.get('status')},"
+            f" ERP order {state.get('sales_order')} credit/delivery/overall {statuses})"
+        )
+
     def end_of(self, order: PlannedOrder) -> str | None:
         """completed, the reason it waits on, or None while it is still under way."""
         instance = f"{PROCESS}:{order.order_id}"
@@ -623,7 +641,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             end = bench.end_of(order)
             ends[(order.expected, end)] += 1
             if end != order.expected and len(wrong) < 20:
-                wrong.append(f"{order.number}: expected {order.expected}, got {end}")
+                wrong.append(
+                    f"{order.number}: expected {order.expected}, got {end}{bench.where(order)}"
+                )
         figures["ends"] = {f"{expected} -> {end}": n for (expected, end), n in ends.items()}
         figures["wrong_ends"] = sum(
             n for (expected, end), n in ends.items() if expected != end
