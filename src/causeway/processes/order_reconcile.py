@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from causeway.connectors.salesforce.soql import Query, is_in
+from causeway.connectors.salesforce.soql import Query, chunks, is_in
 from causeway.processes.order_milestones import crm_status, payment_reference
 from causeway.processes.order_systems import OrderSystems
 
@@ -45,17 +45,28 @@ async def _rows(systems: OrderSystems, query: Query) -> list[dict[str, Any]]:
     return rows
 
 
+async def _rows_in(
+    systems: OrderSystems, object_name: str, fields: Sequence[str], name: str,
+    values: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Rows whose `name` is one of `values`, a query per chunk of them."""
+    rows: list[dict[str, Any]] = []
+    for chunk in chunks(values):
+        rows.extend(await _rows(systems, Query(object_name, fields, where=is_in(name, chunk))))
+    return rows
+
+
 async def _reconcile(systems: OrderSystems, order_ids: Sequence[str]) -> OrderReconciliation:
     report = OrderReconciliation()
-    invoice_rows = await _rows(systems, Query(
-        "Invoice__c", ("Id", "Order__c", "ERP_Billing_Document__c", "Amount__c", "Status__c"),
-        where=is_in("Order__c", order_ids),
-    ))
-    invoice_ids = [row["Id"] for row in invoice_rows]
-    payment_rows = await _rows(systems, Query(
-        "Payment__c", ("Id", "Invoice__c", "ERP_Payment_Reference__c", "Amount__c"),
-        where=is_in("Invoice__c", invoice_ids),
-    ))
+    invoice_rows = await _rows_in(
+        systems, "Invoice__c",
+        ("Id", "Order__c", "ERP_Billing_Document__c", "Amount__c", "Status__c"),
+        "Order__c", order_ids,
+    )
+    payment_rows = await _rows_in(
+        systems, "Payment__c", ("Id", "Invoice__c", "ERP_Payment_Reference__c", "Amount__c"),
+        "Invoice__c", [row["Id"] for row in invoice_rows],
+    )
     crm_invoices = {str(row["ERP_Billing_Document__c"]): row for row in invoice_rows}
     crm_payments = {str(row["ERP_Payment_Reference__c"]): row for row in payment_rows}
     for order_id in order_ids:

@@ -24,6 +24,8 @@ from causeway.connectors.salesforce.errors import DAILY_LIMIT_BACKOFF_S, SYSTEM,
 from causeway.connectors.transport import transport_failure
 
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+COLLECTION_LIMIT = 200
+"""Records per sObject Collections call, Salesforce's own limit."""
 
 
 class SalesforceSettings(BaseModel):

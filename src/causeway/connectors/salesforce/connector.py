@@ -4,7 +4,7 @@ external-id upserts."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,13 +18,16 @@ from causeway.connectors.contract import (
 )
 from causeway.connectors.errors import ConnectorError
 from causeway.connectors.salesforce.change_events import ChangeEventFeed
-from causeway.connectors.salesforce.client import SalesforceClient, SalesforceSettings
+from causeway.connectors.salesforce.client import (
+    COLLECTION_LIMIT,
+    SalesforceClient,
+    SalesforceSettings,
+)
 from causeway.connectors.salesforce.errors import SYSTEM, classify
 from causeway.connectors.salesforce.pricebooks import PRICEBOOK_ENTRY, PriceBooks, scope
-from causeway.connectors.salesforce.soql import Query, compare, identifier, is_in
+from causeway.connectors.salesforce.soql import Query, chunks, compare, identifier, is_in
 from causeway.connectors.watermark import Watermark, advance, settled_until
 
-COLLECTION_LIMIT = 200
 _SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted")
 
 
@@ -162,7 +165,7 @@ class SalesforceConnector:
     ) -> list[RawRecord]:
         fields = await self._field_list(object_name)
         found: list[RawRecord] = []
-        for chunk in _chunks(list(ids), COLLECTION_LIMIT):
+        for chunk in chunks(list(ids), COLLECTION_LIMIT):
             narrowed = scope(object_name)
             where = is_in("Id", chunk)
             query = Query(object_name, fields, where=where & narrowed if narrowed else where)
@@ -182,7 +185,7 @@ class SalesforceConnector:
                 operation = WriteOperation.UPDATE
             groups[(request.object_name, operation, request.key.external_field)].append(index)
         for (object_name, operation, external_field), indexes in groups.items():
-            for chunk in _chunks(indexes, COLLECTION_LIMIT):
+            for chunk in chunks(indexes, COLLECTION_LIMIT):
                 batch = [requests[index] for index in chunk]
                 try:
                     outcomes = await self._write_chunk(
@@ -260,6 +263,3 @@ def _system_id(request: WriteRequest) -> str:
     return request.key.system_id
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

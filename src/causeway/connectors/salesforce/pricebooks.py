@@ -19,9 +19,9 @@ from typing import Any
 
 from causeway.connectors.contract import WriteOperation, WriteRequest
 from causeway.connectors.errors import InvalidRecordError
-from causeway.connectors.salesforce.client import SalesforceClient
+from causeway.connectors.salesforce.client import COLLECTION_LIMIT, SalesforceClient
 from causeway.connectors.salesforce.errors import SYSTEM
-from causeway.connectors.salesforce.soql import Condition, Query, compare, is_in
+from causeway.connectors.salesforce.soql import Condition, Query, chunks, compare, is_in
 
 PRICEBOOK_ENTRY = "PricebookEntry"
 PRICEBOOK = "Pricebook2"
@@ -29,7 +29,6 @@ PRICE_LIST_FIELD = "ERP_Price_List__c"
 """On Pricebook2 the external id of the price book; on PricebookEntry the list it belongs to."""
 KEEP_FIELD = "Causeway_Id__c"
 INSERT_ONLY = ("Pricebook2Id", "Product2Id", "CurrencyIsoCode")
-CHUNK = 200
 
 _SCOPES: dict[str, Condition] = {PRICEBOOK_ENTRY: compare(KEEP_FIELD, "!=", None)}
 
@@ -81,12 +80,8 @@ class PriceBooks:
         """References of the batch's entries that exist already (an upsert retried, or kept)."""
         references = sorted({str(r.key.external_value) for r in batch if r.key.external_value})
         found: set[str] = set()
-        for start in range(0, len(references), CHUNK):
-            query = Query(
-                PRICEBOOK_ENTRY,
-                ("Id", KEEP_FIELD),
-                where=is_in(KEEP_FIELD, references[start : start + CHUNK]),
-            )
+        for chunk in chunks(references):
+            query = Query(PRICEBOOK_ENTRY, ("Id", KEEP_FIELD), where=is_in(KEEP_FIELD, chunk))
             found.update(str(row[KEEP_FIELD]) for row in await self._select(query))
         return found
 
@@ -139,12 +134,11 @@ class PriceBooks:
         standard = await self.standard_pricebook()
         products = sorted({product for product, _ in wanted})
         have: set[tuple[str, str]] = set()
-        for start in range(0, len(products), CHUNK):
+        for chunk in chunks(products):
             query = Query(
                 PRICEBOOK_ENTRY,
                 ("Product2Id", "CurrencyIsoCode"),
-                where=compare("Pricebook2Id", "=", standard)
-                & is_in("Product2Id", products[start : start + CHUNK]),
+                where=compare("Pricebook2Id", "=", standard) & is_in("Product2Id", chunk),
             )
             have.update(
                 (str(row["Product2Id"]), str(row["CurrencyIsoCode"]))
@@ -171,11 +165,11 @@ class PriceBooks:
     ) -> list[dict[str, Any]]:
         """One sObject Collections call; a record Salesforce refuses fails the whole batch."""
         outcomes: list[dict[str, Any]] = []
-        for start in range(0, len(records), CHUNK):
+        for chunk in chunks(records, COLLECTION_LIMIT):
             response = await self.client.request(
                 method,
                 path,
-                json={"allOrNone": False, "records": records[start : start + CHUNK]},
+                json={"allOrNone": False, "records": chunk},
                 object_name=object_name,
             )
             outcomes.extend(response.json())

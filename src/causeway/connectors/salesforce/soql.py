@@ -7,10 +7,11 @@ escapes SOQL defines (quote, backslash, control characters), dates and date-time
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 # API names: letters, digits and single underscores, custom suffixes (__c, __r, __e...),
 # dotted for parent relationships (Account.Owner.Name).
@@ -91,6 +92,19 @@ def is_in(name: str, values: Iterable[Literal]) -> Condition:
     if not rendered:
         return Condition(f"{identifier(name)} = null AND {identifier(name)} != null")
     return Condition(f"{identifier(name)} IN ({', '.join(rendered)})")
+
+
+IN_CHUNK = 200
+"""Values per `IN (...)` list: a query URL stays well under the limits of Salesforce and
+of HTTP clients however many records are asked for."""
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    """`items` in consecutive lists of at most `size`, for one query (or write) each."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 @dataclass(frozen=True)
